@@ -1,0 +1,88 @@
+/* fidkit — the torch shim: a C interface over libtorch's C++ API.
+ *
+ * This is the only C++ in fidkit. Backbones are written in C as a sequence of
+ * calls below; the shim runs each as an ATen operation under no-grad and
+ * inference mode. Every C++ exception stops here and becomes an error stored
+ * in the context: the first error is sticky, every later call returns NULL
+ * (or an error code) without doing anything, and fkt_error() tells what
+ * failed. A forward pass can therefore be written straight through and
+ * checked once at the end.
+ *
+ * Tensors are owned by their context. Parameters made before fkt_mark() live
+ * until fkt_free(); activations made after a mark are freed by
+ * fkt_release(mark), so one forward pass costs no bookkeeping. */
+#ifndef FIDKIT_TORCHSHIM_H
+#define FIDKIT_TORCHSHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fidkit/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fkt_ctx fkt_ctx;
+typedef struct fkt_tensor fkt_tensor;
+
+/* device: "cpu" (Debian's libtorch has no CUDA). threads: 0 keeps torch's
+ * default. channels_last: 1 runs 4-d activations and conv weights in NHWC
+ * memory format (faster for convolutions on CPU; results equal to rounding). */
+fkt_ctx *fkt_open(const char *device, int threads, int channels_last, fk_error *e);
+void fkt_free(fkt_ctx *c);
+/* FK_OK, or the first error; copies its message into *e when e != NULL. */
+fk_status fkt_status(const fkt_ctx *c, fk_error *e);
+
+size_t fkt_mark(fkt_ctx *c);
+void fkt_release(fkt_ctx *c, size_t mark);
+
+/* Creation: copies data (float32, row-major). */
+fkt_tensor *fkt_from_f32(fkt_ctx *c, const float *data, int ndim, const int64_t *shape);
+fkt_tensor *fkt_from_i64(fkt_ctx *c, const int64_t *data, int ndim, const int64_t *shape);
+/* Copies a float32 result out (contiguous, row-major) after checking that
+ * numel == count. */
+fk_status fkt_to_f32(fkt_ctx *c, const fkt_tensor *t, float *out, int64_t count);
+int fkt_ndim(const fkt_tensor *t);
+int64_t fkt_size(const fkt_tensor *t, int dim);
+
+/* Layers (NCHW semantics whatever the memory format). b may be NULL. */
+fkt_tensor *fkt_conv2d(fkt_ctx *c, const fkt_tensor *x, const fkt_tensor *w,
+                       const fkt_tensor *b, int sh, int sw, int ph, int pw, int groups);
+fkt_tensor *fkt_linear(fkt_ctx *c, const fkt_tensor *x, const fkt_tensor *w,
+                       const fkt_tensor *b);
+fkt_tensor *fkt_batch_norm(fkt_ctx *c, const fkt_tensor *x, const fkt_tensor *gamma,
+                           const fkt_tensor *beta, const fkt_tensor *mean,
+                           const fkt_tensor *var, double eps);
+fkt_tensor *fkt_layer_norm(fkt_ctx *c, const fkt_tensor *x, const fkt_tensor *gamma,
+                           const fkt_tensor *beta, double eps);
+fkt_tensor *fkt_max_pool2d(fkt_ctx *c, const fkt_tensor *x, int k, int s, int p);
+fkt_tensor *fkt_avg_pool2d(fkt_ctx *c, const fkt_tensor *x, int k, int s, int p,
+                           int count_include_pad);
+fkt_tensor *fkt_global_avg_pool(fkt_ctx *c, const fkt_tensor *x); /* N,C,H,W -> N,C */
+
+/* Elementwise. */
+fkt_tensor *fkt_relu(fkt_ctx *c, const fkt_tensor *x);
+fkt_tensor *fkt_relu6(fkt_ctx *c, const fkt_tensor *x);
+fkt_tensor *fkt_hardswish(fkt_ctx *c, const fkt_tensor *x);
+fkt_tensor *fkt_hardsigmoid(fkt_ctx *c, const fkt_tensor *x);
+fkt_tensor *fkt_sigmoid(fkt_ctx *c, const fkt_tensor *x);
+fkt_tensor *fkt_gelu(fkt_ctx *c, const fkt_tensor *x);
+fkt_tensor *fkt_add(fkt_ctx *c, const fkt_tensor *a, const fkt_tensor *b);
+fkt_tensor *fkt_mul(fkt_ctx *c, const fkt_tensor *a, const fkt_tensor *b);
+fkt_tensor *fkt_scale(fkt_ctx *c, const fkt_tensor *a, double s);
+
+/* Shape and linear algebra. */
+fkt_tensor *fkt_cat(fkt_ctx *c, const fkt_tensor *const *xs, int n, int dim);
+fkt_tensor *fkt_reshape(fkt_ctx *c, const fkt_tensor *x, int ndim, const int64_t *shape);
+fkt_tensor *fkt_permute(fkt_ctx *c, const fkt_tensor *x, int ndim, const int *perm);
+fkt_tensor *fkt_narrow(fkt_ctx *c, const fkt_tensor *x, int dim, int64_t start, int64_t len);
+fkt_tensor *fkt_select(fkt_ctx *c, const fkt_tensor *x, int dim, int64_t index);
+fkt_tensor *fkt_matmul(fkt_ctx *c, const fkt_tensor *a, const fkt_tensor *b);
+fkt_tensor *fkt_softmax(fkt_ctx *c, const fkt_tensor *x, int dim);
+fkt_tensor *fkt_flatten(fkt_ctx *c, const fkt_tensor *x, int start_dim);
+fkt_tensor *fkt_contiguous(fkt_ctx *c, const fkt_tensor *x);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,83 @@
+/* fidkit — the command line. Thin: parses arguments, calls libfidkit. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fidkit/fidkit.h"
+
+static const fk_command commands[] = {
+    {"fd", "Fréchet distance between two stats files", fk_cmd_fd},
+    {"stats-info", "what a stats file holds: d, N, tag, provenance", fk_cmd_stats_info},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+int fk_cli_exit_code(fk_status s)
+{
+    switch (s) {
+    case FK_OK: return FK_EXIT_OK;
+    case FK_ERR_TAG: return FK_EXIT_TAG;
+    case FK_ERR_ARG: return FK_EXIT_USAGE;
+    default: return FK_EXIT_ERROR;
+    }
+}
+
+int fk_cli_report(const char *cmd, const fk_error *e)
+{
+    fprintf(stderr, "fidkit %s: %s\n", cmd, e->msg[0] ? e->msg : fk_status_name(e->code));
+    return fk_cli_exit_code(e->code);
+}
+
+int fk_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "fidkit %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'fidkit %s --help'.\n", cmd);
+    return FK_EXIT_USAGE;
+}
+
+int fk_cli_is_help(const char *arg)
+{
+    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: fidkit COMMAND [ARGS...]\n"
+            "\n"
+            "Scores generative image models in the feature space of pluggable\n"
+            "backbones. Every score carries the tag of the backbone that measured it,\n"
+            "and scores of different backbones are never compared.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\n"
+            "'fidkit COMMAND --help' tells more about one command.\n"
+            "\n"
+            "Exit status: 0 success, 1 error (bad input, I/O, numerics), 2 bad command\n"
+            "line, 3 refused because the inputs come from different backbones.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || fk_cli_is_help(argv[1])) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? FK_EXIT_USAGE : FK_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("fidkit %s\n", fk_version());
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "fidkit: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return FK_EXIT_USAGE;
+}

@@ -1,0 +1,47 @@
+/* fidkit — the tag: which ruler measured a score.
+ *
+ * Features of different networks (or layers, weights, input sizes, resize
+ * modes) live in different spaces, so a score carries the tag of the ruler
+ * that made it and two statistics are compared only when their tags agree.
+ *
+ * Text form, used on the command line, in reports and file metadata:
+ *
+ *     BACKBONE/VARIANT:LAYER@WEIGHTS/SIZE/RESIZE
+ *     inception_v3/fid:pool3@6726825d/299/legacy_pytorch
+ *
+ * WEIGHTS is the SHA-256 of the weights file in hex, or "random-SEED" for
+ * seeded random weights. Printed tags shorten a SHA-256 to 8 hex digits;
+ * a SHA-256 of at least 8 digits matches any full one it is a prefix of. */
+#ifndef FIDKIT_TAG_H
+#define FIDKIT_TAG_H
+
+#include <stddef.h>
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fk_tag {
+    char backbone[64];  /* plugin name: "inception_v3", "clip", ... */
+    char variant[64];   /* "fid", "torchvision", "resnet50", "vit-b-32" */
+    char layer[64];     /* output: "pool3", "logits", "image" */
+    char weights[72];   /* sha256 hex (64, or a prefix of >= 8) or "random-SEED" */
+    int input_size;     /* square input side in pixels */
+    char resize[32];    /* "clean", "legacy_pytorch", "legacy_tensorflow", ... */
+} fk_tag;
+
+#define FK_TAG_STR_MAX 320
+
+/* Text form; short != 0 prints 8 digits of a SHA-256. Returns buf. */
+char *fk_tag_str(const fk_tag *t, int short_sha, char *buf, size_t n);
+fk_status fk_tag_parse(const char *s, fk_tag *t, fk_error *e);
+int fk_tag_equal(const fk_tag *a, const fk_tag *b);
+
+/* FK_OK when equal, else FK_ERR_TAG with "refusing to compare A with B". */
+fk_status fk_tag_check(const fk_tag *a, const fk_tag *b, fk_error *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
