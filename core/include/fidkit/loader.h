@@ -1,0 +1,54 @@
+/* fidkit — batches for a backbone: items of a dataset decoded, (optionally)
+ * disturbed, resized and normalised on worker threads ahead of the consumer,
+ * in dataset order, with bounded memory (a few batches in flight whatever the
+ * dataset's size). */
+#ifndef FIDKIT_LOADER_H
+#define FIDKIT_LOADER_H
+
+#include <stdint.h>
+#include "dataset.h"
+#include "error.h"
+#include "resize.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Called on a worker thread after decoding and before resizing (the place of
+ * perturbations in a sweep). May replace im's pixels or size. */
+typedef fk_status (*fk_image_hook)(void *user, int64_t index, fk_image *im, fk_error *e);
+
+typedef struct fk_loader_options {
+    int batch_size;        /* images per batch (default 50) */
+    int threads;           /* decode/resize workers; 0 = number of cores */
+    int skip_bad;          /* 0: the first undecodable item stops the run
+                              (default); 1: skip it, count it, go on */
+    int prefetch;          /* batches prepared ahead (default 2) */
+    fk_image_hook hook;    /* may be NULL */
+    void *hook_user;
+} fk_loader_options;
+
+fk_loader_options fk_loader_default_options(void);
+
+typedef struct fk_batch {
+    int n;                  /* images in this batch; 0 at the end */
+    int size;               /* input side: data is n x 3 x size x size */
+    float *data;            /* owned by the loader, valid until the next call */
+    const int64_t *index;   /* dataset index of each row */
+} fk_batch;
+
+typedef struct fk_loader fk_loader;
+
+/* ds and p must outlive the loader. */
+fk_status fk_loader_open(fk_dataset *ds, const fk_preprocess *p, const fk_loader_options *o,
+                         fk_loader **l, fk_error *e);
+fk_status fk_loader_next(fk_loader *l, fk_batch *b, fk_error *e);
+/* Items skipped so far (skip_bad), and the message of the i-th. */
+int64_t fk_loader_skipped(const fk_loader *l);
+const char *fk_loader_skipped_reason(const fk_loader *l, int64_t i);
+void fk_loader_close(fk_loader *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

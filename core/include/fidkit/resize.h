@@ -1,0 +1,64 @@
+/* fidkit — from a decoded image to the backbone's input: resize (and crop) in
+ * one of the field's named conventions, then normalise.
+ *
+ * The conventions, each matching its reference:
+ *   clean              PIL BICUBIC on each channel in float ('F') mode, then
+ *                      clipped to [0, 255], not re-quantised (clean-fid).
+ *   legacy_pytorch     torch.nn.functional.interpolate(mode='bilinear',
+ *                      align_corners=False), no antialias (pytorch-fid).
+ *   legacy_tensorflow  TF1 resize_bilinear without half-pixel centres:
+ *                      src = dst * in / out, upper index clamped (TF FID graph,
+ *                      ADM evaluator, torch-fidelity).
+ *   pil_bicubic        PIL BICUBIC on the uint8 image, rounded to uint8, as
+ *                      torchvision transforms on PIL images do (CLIP, CMMD).
+ *   none               no resize: the image must already have the input size.
+ * center_crop resizes the short side to the input size (torchvision's rule
+ * for the long side) and crops the centre, as CLIP preprocesses.
+ *
+ * Normalisation is data, not code: y = (x * scale - mean[c]) / std[c] for x
+ * in 0..255, with the numbers from the backbone's YAML:
+ *   pytorch-fid  scale 1/255, mean 0.5, std 0.5   (2 * x/255 - 1)
+ *   TF / ADM     scale 1,     mean 128, std 128   ((x - 128) / 128)
+ *   CLIP         scale 1/255, CLIP's mean and std */
+#ifndef FIDKIT_RESIZE_H
+#define FIDKIT_RESIZE_H
+
+#include "error.h"
+#include "image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum fk_resize_mode {
+    FK_RESIZE_CLEAN = 0,
+    FK_RESIZE_LEGACY_PYTORCH,
+    FK_RESIZE_LEGACY_TENSORFLOW,
+    FK_RESIZE_PIL_BICUBIC,
+    FK_RESIZE_NONE
+} fk_resize_mode;
+
+typedef struct fk_preprocess {
+    int size;                 /* square output side */
+    fk_resize_mode resize;
+    int center_crop;
+    float scale;
+    float mean[3], std[3];
+} fk_preprocess;
+
+const char *fk_resize_name(fk_resize_mode m);   /* "clean", ... */
+fk_status fk_resize_parse(const char *name, fk_resize_mode *m, fk_error *e);
+
+/* in: HWC uint8 RGB; out: CHW float32, 3 x size x size, values on the 0..255
+ * scale (not normalised). */
+fk_status fk_resize(const fk_image *in, const fk_preprocess *p, float *out, fk_error *e);
+/* In place on a CHW block of 3 x size x size. */
+void fk_normalize(const fk_preprocess *p, float *chw);
+/* fk_resize then fk_normalize: what the loader runs per image. */
+fk_status fk_preprocess_image(const fk_image *in, const fk_preprocess *p, float *out,
+                              fk_error *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
