@@ -1,0 +1,244 @@
+/* The Fréchet distance by eigenvalues only; see frechet.h for the method.
+ *
+ * Symmetric matrices are the same in row- and column-major order, so the
+ * caller's row-major arrays go to LAPACK (column-major) as they are. */
+#include "fidkit/frechet.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+fk_fd_options fk_fd_default_options(void)
+{
+    fk_fd_options o = {FK_FD_AUTO, 0.0};
+    return o;
+}
+
+int fk_fd_ill_conditioned(const fk_fd_result *r, int d)
+{
+    return r->rank < d || r->rcond < 1e-12 || r->most_negative < -1e-10;
+}
+
+static fk_status check_finite(const char *what, const double *x, size_t n, fk_error *e)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return fk_fail(e, FK_ERR_NUMERIC, "Fréchet distance: %s has a non-finite entry (%g at %zu)",
+                           what, x[i], i);
+    return FK_OK;
+}
+
+static double trace(const double *s, int d)
+{
+    double t = 0;
+    for (int i = 0; i < d; i++)
+        t += s[(size_t)i * d + i];
+    return t;
+}
+
+/* Sum of square roots of the eigenvalues w[0..n), with the negative ones set
+ * to zero and reported. */
+static double sum_sqrt(const double *w, int n, fk_fd_result *r)
+{
+    double top = 0, s = 0;
+    for (int i = 0; i < n; i++)
+        if (w[i] > top)
+            top = w[i];
+    r->n_negative = 0;
+    r->most_negative = 0;
+    for (int i = 0; i < n; i++) {
+        if (w[i] > 0) {
+            s += sqrt(w[i]);
+        } else if (w[i] < 0) {
+            r->n_negative++;
+            double rel = top > 0 ? w[i] / top : -1.0;
+            if (rel < r->most_negative)
+                r->most_negative = rel;
+        }
+    }
+    return s;
+}
+
+/* Cholesky route: a = copy of the other covariance, b = copy of the one to
+ * factor. Returns 1 if b was not positive definite (nothing computed). */
+static int cholesky_route(int d, double *a, double *b, double *w, fk_fd_result *r, fk_status *st,
+                          fk_error *e)
+{
+    double anorm = LAPACKE_dlansy(LAPACK_COL_MAJOR, '1', 'L', d, b, d);
+    lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', d, b, d);
+    if (info > 0)
+        return 1;
+    if (info < 0) {
+        *st = fk_fail(e, FK_ERR_INTERNAL, "dpotrf: argument %d invalid", (int)-info);
+        return 0;
+    }
+    double rcond = 0;
+    if (LAPACKE_dpocon(LAPACK_COL_MAJOR, 'L', d, b, d, anorm, &rcond) == 0)
+        r->rcond = rcond;
+    /* itype 3 gives L^T A L: its eigenvalues are those of B A = S1 S2. */
+    info = LAPACKE_dsygst(LAPACK_COL_MAJOR, 3, 'L', d, a, d, b, d);
+    if (info == 0)
+        info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', d, a, d, w);
+    if (info) {
+        *st = fk_fail(e, FK_ERR_NUMERIC, "Fréchet distance: eigenvalue solver failed (info %d)",
+                      (int)info);
+        return 0;
+    }
+    r->method = "cholesky";
+    r->rank = d;
+    r->tr_sqrt = sum_sqrt(w, d, r);
+    *st = FK_OK;
+    return 0;
+}
+
+/* Eigen route for any PSD s1: s1 = V D V^T, W = V_r D_r^(1/2), eigenvalues of
+ * W^T s2 W. v holds a copy of s1 and is overwritten. */
+static fk_status eigen_route(int d, double *v, const double *s2, double *w, fk_fd_result *r,
+                             fk_error *e)
+{
+    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', d, v, d, w);
+    if (info)
+        return fk_fail(e, FK_ERR_NUMERIC, "Fréchet distance: eigendecomposition failed (info %d)",
+                       (int)info);
+    double top = w[d - 1] > 0 ? w[d - 1] : 0;
+    double tol = (double)d * DBL_EPSILON * top;
+    /* dsyevd sorts ascending: the kept columns are the last r. */
+    int first = 0;
+    while (first < d && !(w[first] > tol))
+        first++;
+    int rk = d - first;
+    r->method = "eigen";
+    r->rank = rk;
+    r->rcond = (rk == d && top > 0) ? w[0] / top : 0.0;
+    if (rk == 0) {
+        r->tr_sqrt = 0;
+        r->n_negative = 0;
+        r->most_negative = 0;
+        return FK_OK;
+    }
+    double *wv = v + (size_t)first * d; /* columns first..d-1, column-major */
+    for (int j = 0; j < rk; j++) {
+        double s = sqrt(w[first + j]);
+        for (int i = 0; i < d; i++)
+            wv[(size_t)j * d + i] *= s;
+    }
+    double *t = malloc((size_t)d * rk * sizeof(double));
+    double *m = malloc((size_t)rk * rk * sizeof(double));
+    double *mw = malloc((size_t)rk * sizeof(double));
+    fk_status st = FK_OK;
+    if (!t || !m || !mw) {
+        st = fk_fail(e, FK_ERR_NOMEM, "Fréchet distance: out of memory");
+    } else {
+        cblas_dsymm(CblasColMajor, CblasLeft, CblasLower, d, rk, 1.0, s2, d, wv, d, 0.0, t, d);
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, rk, rk, d, 1.0, wv, d, t, d, 0.0, m,
+                    rk);
+        info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', rk, m, rk, mw);
+        if (info)
+            st = fk_fail(e, FK_ERR_NUMERIC,
+                         "Fréchet distance: eigenvalue solver failed (info %d)", (int)info);
+        else
+            r->tr_sqrt = sum_sqrt(mw, rk, r);
+    }
+    free(t);
+    free(m);
+    free(mw);
+    return st;
+}
+
+fk_status fk_frechet(int d, const double *mu1, const double *s1, const double *mu2,
+                     const double *s2, const fk_fd_options *opt, fk_fd_result *r, fk_error *e)
+{
+    fk_fd_options o = opt ? *opt : fk_fd_default_options();
+    memset(r, 0, sizeof *r);
+    if (d <= 0)
+        return fk_fail(e, FK_ERR_ARG, "Fréchet distance: dimension must be positive, got %d", d);
+    if (!(o.eps >= 0) || !isfinite(o.eps))
+        return fk_fail(e, FK_ERR_ARG, "Fréchet distance: eps must be >= 0");
+    size_t dd = (size_t)d * (size_t)d;
+    fk_status st;
+    if ((st = check_finite("mu1", mu1, (size_t)d, e)) || (st = check_finite("mu2", mu2, (size_t)d, e)) ||
+        (st = check_finite("sigma1", s1, dd, e)) || (st = check_finite("sigma2", s2, dd, e)))
+        return st;
+
+    double mt = 0;
+    for (int i = 0; i < d; i++) {
+        double t = mu1[i] - mu2[i];
+        mt += t * t;
+    }
+    r->mean_term = mt;
+    r->eps = o.eps;
+
+    double *a = malloc(dd * sizeof(double));
+    double *b = malloc(dd * sizeof(double));
+    double *w = malloc((size_t)d * sizeof(double));
+    if (!a || !b || !w) {
+        free(a), free(b), free(w);
+        return fk_fail(e, FK_ERR_NOMEM, "Fréchet distance: cannot allocate 2 x %d x %d doubles", d, d);
+    }
+    double tr1 = trace(s1, d) + d * o.eps, tr2 = trace(s2, d) + d * o.eps;
+
+#define COPY_EPS(dst, src)                                     \
+    do {                                                       \
+        memcpy(dst, src, dd * sizeof(double));                 \
+        if (o.eps > 0)                                         \
+            for (int i_ = 0; i_ < d; i_++)                     \
+                (dst)[(size_t)i_ * d + i_] += o.eps;           \
+    } while (0)
+
+    int not_pd = 1;
+    st = FK_OK;
+    if (o.method != FK_FD_EIGEN) {
+        COPY_EPS(a, s2);
+        COPY_EPS(b, s1);
+        not_pd = cholesky_route(d, a, b, w, r, &st, e);
+        if (not_pd && !st) {
+            /* S1 is singular; S1 S2 and S2 S1 share eigenvalues, so try S2. */
+            COPY_EPS(a, s1);
+            COPY_EPS(b, s2);
+            not_pd = cholesky_route(d, a, b, w, r, &st, e);
+            r->swapped = !not_pd;
+        }
+        if (not_pd && o.method == FK_FD_CHOLESKY)
+            st = fk_fail(e, FK_ERR_NUMERIC,
+                         "Fréchet distance: neither covariance is positive definite (too few "
+                         "samples for d = %d?); the eigen method handles this", d);
+    }
+    if (!st && not_pd) {
+        COPY_EPS(a, s1);
+        if (o.eps > 0) {
+            COPY_EPS(b, s2);
+            st = eigen_route(d, a, b, w, r, e);
+        } else {
+            st = eigen_route(d, a, s2, w, r, e);
+        }
+    }
+#undef COPY_EPS
+    free(a);
+    free(b);
+    free(w);
+    if (st)
+        return st;
+
+    r->trace_term = tr1 + tr2 - 2.0 * r->tr_sqrt;
+    r->fd = r->mean_term + r->trace_term;
+    if (!isfinite(r->fd))
+        return fk_fail(e, FK_ERR_NUMERIC, "Fréchet distance: the result is not finite");
+    if (r->fd < 0) {
+        /* By Cauchy-Schwarz tr sqrt(S1 S2) <= sqrt(tr S1 tr S2), so FD >= 0
+         * for PSD input; below zero only by rounding, or for input that is
+         * not PSD, which is an error rather than a number to print. */
+        double scale = tr1 + tr2 + r->mean_term;
+        if (r->fd >= -1e-9 * (scale > 1 ? scale : 1)) {
+            r->fd = 0;
+            r->clamped = 1;
+        } else {
+            return fk_fail(e, FK_ERR_NUMERIC,
+                           "Fréchet distance came out negative (%g): a covariance is not "
+                           "positive semi-definite", r->fd);
+        }
+    }
+    return FK_OK;
+}
