@@ -33,8 +33,14 @@ void fkt_free(fkt_ctx *c);
 /* FK_OK, or the first error; copies its message into *e when e != NULL. */
 fk_status fkt_status(const fkt_ctx *c, fk_error *e);
 
+/* Forgets the sticky error so that a context whose forward pass failed (a
+ * bad batch) can serve the next one; tensors made before stay valid. */
+void fkt_clear_error(fkt_ctx *c);
+
 size_t fkt_mark(fkt_ctx *c);
 void fkt_release(fkt_ctx *c, size_t mark);
+/* Tensors the context holds (for tests of the arena). */
+size_t fkt_count(const fkt_ctx *c);
 
 /* Creation: copies data (float32, row-major). */
 fkt_tensor *fkt_from_f32(fkt_ctx *c, const float *data, int ndim, const int64_t *shape);
@@ -48,6 +54,10 @@ int64_t fkt_size(const fkt_tensor *t, int dim);
 /* Layers (NCHW semantics whatever the memory format). b may be NULL. */
 fkt_tensor *fkt_conv2d(fkt_ctx *c, const fkt_tensor *x, const fkt_tensor *w,
                        const fkt_tensor *b, int sh, int sw, int ph, int pw, int groups);
+/* conv2d followed by an in-place ReLU: one tensor instead of two, for
+ * BasicConv2d blocks whose batch norm was folded into w and b. */
+fkt_tensor *fkt_conv2d_relu(fkt_ctx *c, const fkt_tensor *x, const fkt_tensor *w,
+                            const fkt_tensor *b, int sh, int sw, int ph, int pw, int groups);
 fkt_tensor *fkt_linear(fkt_ctx *c, const fkt_tensor *x, const fkt_tensor *w,
                        const fkt_tensor *b);
 fkt_tensor *fkt_batch_norm(fkt_ctx *c, const fkt_tensor *x, const fkt_tensor *gamma,

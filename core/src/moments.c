@@ -128,7 +128,7 @@ fk_status fk_moments_merge(fk_moments *dst, const fk_moments *src, fk_error *e)
         memcpy(dst->m2, src->m2, (size_t)d * (size_t)d * sizeof(double));
         return FK_OK;
     }
-    double *delta = malloc((size_t)d * sizeof(double));
+    double *delta = calloc((size_t)d, sizeof(double));
     if (!delta)
         return fk_fail(e, FK_ERR_NOMEM, "moments: out of memory");
     double n = (double)(dst->n + src->n);

@@ -1,16 +1,28 @@
 /* fidkit — datasets: where images come from, in a deterministic order.
  *
- * fk_dataset_open recognises, by what the path is:
- *   a folder        recursive, sorted by path (bytewise), files whose
- *                   extension (any case) is bmp jpg jpeg png ppm pgm tga gif
- *                   tif tiff webp;
- *   a .zip          image members sorted by name, read in memory (libzip),
- *                   never extracted;
- *   a .npz / .npy   uint8 NHWC samples (`arr_0` in an .npz, as ADM/DiT
- *                   sampling scripts write them), streamed, never loaded whole;
- *   a .txt list     one image path per line (relative to the list's folder);
- *   a .csv / .jsonl manifest of (image, caption) pairs for CLIP-Score.
- * Items of different sizes are normal: each is resized on its own. */
+ * fk_dataset_open recognises, by what the path is (fk_dataset_kind):
+ *   a folder        "folder": recursive, sorted bytewise (strcmp) by relative
+ *                   path, files whose extension (any case) is bmp jpg jpeg png
+ *                   ppm pgm tga gif tif tiff webp; other files are ignored;
+ *                   links are followed, link loops are not entered twice;
+ *   a .zip          "zip": image members (same extensions) sorted by name,
+ *                   read in memory (libzip), never extracted;
+ *   a .npz / .npy   "npz" / "npy": uint8 samples shaped (N, H, W, 3), also
+ *                   (N, H, W) and (N, H, W, 1) as greyscale and (N, H, W, 4)
+ *                   with alpha dropped; `arr_0` in an .npz by default, as
+ *                   ADM/DiT sampling scripts write them; read a row at a time,
+ *                   never loaded whole;
+ *   a .txt list     "list": one image path per line, relative to the list's
+ *                   folder, in the order written; blank lines and '#' lines
+ *                   are ignored;
+ *   a .csv / .jsonl "csv" / "jsonl": a manifest of (image, caption) pairs
+ *                   (CSV: header row with columns `image` and `caption`, RFC
+ *                   4180 quoting; JSONL: objects with "image" and "caption").
+ * Items of different sizes are normal: each is resized on its own.
+ *
+ * limit / random_subset: the subset is chosen by selection sampling driven by
+ * splitmix64(seed) (docs/datasets.md gives the exact algorithm), so it is the
+ * same on every platform, and its items keep their dataset order. */
 #ifndef FIDKIT_DATASET_H
 #define FIDKIT_DATASET_H
 
@@ -42,7 +54,9 @@ void fk_dataset_close(fk_dataset *ds);
 int64_t fk_dataset_size(const fk_dataset *ds);
 const char *fk_dataset_kind(const fk_dataset *ds);   /* "folder", "zip", "npz", ... */
 const char *fk_dataset_path(const fk_dataset *ds);
-/* For messages and reports: a file path, a zip member, or "arr_0[17]". */
+/* For messages and reports: the relative path (folder), the path as written
+ * (list, manifest), the member (zip) or "arr_0[17]" with the row in the file
+ * (npz; "name.npy[17]" for an .npy). NULL when i is out of range. */
 const char *fk_dataset_item_name(const fk_dataset *ds, int64_t i);
 /* The caption of item i of a manifest, else NULL. */
 const char *fk_dataset_caption(const fk_dataset *ds, int64_t i);

@@ -2,20 +2,36 @@
  * pickles.
  *
  * Formats, detected by content, not by name:
- *   - safetensors (8-byte header length, JSON header, raw data);
- *   - torch.save zip archives (torch >= 1.6: ARCHIVE/data.pkl + ARCHIVE/data/N);
- *   - torch.save legacy files (pre-1.6: pickled magic, protocol, sys info, the
- *     state dict, then the storages' raw bytes) — the official FID Inception
- *     file and most torchvision files are of this kind;
+ *   - safetensors (8-byte little-endian header length, JSON header, raw data);
+ *   - torch.save zip archives (torch >= 1.6: ARCHIVE/data.pkl + ARCHIVE/data/KEY,
+ *     the root folder name taken from the first member);
+ *   - torch.save legacy files (pre-1.6: pickled magic, protocol 1001, sys info,
+ *     the state dict, the storage keys, then each storage as an int64 element
+ *     count and its raw bytes) — the official FID Inception file and most
+ *     torchvision files are of this kind;
  *   - TorchScript archives are zip archives too, but their data.pkl builds
- *     __torch__ objects; they are refused here and read by the torch shim.
+ *     __torch__ objects; they are refused (FK_ERR_UNSUPPORTED) and read by the
+ *     torch shim.
  *
- * The unpickler is restricted: it knows the opcodes of protocols 2-5 and
- * accepts only the globals a tensor state dict uses (collections.OrderedDict,
- * torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter, torch.*Storage
- * types); any other global is refused with its name. Every length and offset
- * is checked against the file size. Tensors are exposed as fk_array views
- * into a read-only mapping of the file (or a decompressed copy). */
+ * The unpickler is restricted: it knows the binary opcodes of protocols 2-5
+ * and accepts only the globals a tensor state dict uses (collections.OrderedDict,
+ * torch._utils._rebuild_tensor_v2 / _rebuild_tensor / _rebuild_parameter /
+ * _rebuild_parameter_with_state, torch.*Storage types); any other global is
+ * refused with its module and name (FK_ERR_UNSUPPORTED). Nothing is executed.
+ * Every length, offset and count is checked against the file size; a
+ * truncated or corrupt file gives FK_ERR_FORMAT naming the file and the fault.
+ *
+ * Tensors are fk_array views into a read-only mapping of the file when they
+ * are stored contiguous and aligned; otherwise (strided views, deflated zip
+ * members, unaligned legacy storages) into copies owned by the fk_weights.
+ *
+ * Names: every tensor reachable through dicts (and lists) is exposed by its
+ * dotted path, exactly as stored — nothing is stripped ("module." prefixes
+ * stay). A checkpoint that wraps a state dict ({"state_dict": {...}, "epoch":
+ * 3}) exposes "state_dict.conv1.weight"; when exactly one of the keys
+ * state_dict, model_state_dict, model, module, net holds tensors and the top
+ * level holds none itself, fk_weights_find also finds "conv1.weight" there
+ * (fk_weights_inner_prefix tells which). docs/weights.md has the details. */
 #ifndef FIDKIT_WEIGHTS_H
 #define FIDKIT_WEIGHTS_H
 
@@ -28,19 +44,31 @@ extern "C" {
 
 typedef struct fk_weights fk_weights;
 
+/* FK_ERR_IO: unreadable; FK_ERR_FORMAT: truncated or corrupt;
+ * FK_ERR_UNSUPPORTED: TorchScript, a refused global, an unknown dtype. */
 fk_status fk_weights_open(const char *path, fk_weights **w, fk_error *e);
 void fk_weights_close(fk_weights *w);
 
 const char *fk_weights_format(const fk_weights *w); /* "safetensors", "torch-zip", "torch-legacy" */
+const char *fk_weights_path(const fk_weights *w);
 int fk_weights_count(const fk_weights *w);
+/* The i-th tensor in file order (NULL when out of range). */
 const char *fk_weights_name(const fk_weights *w, int i);
-/* The tensor called name, or NULL. The view is valid until fk_weights_close;
- * its data is contiguous row-major in the stored dtype. */
+const fk_array *fk_weights_tensor(const fk_weights *w, int i);
+/* The tensor called name, or NULL: exact dotted path first, then within the
+ * inner state dict (see above). The view is valid until fk_weights_close;
+ * its data is contiguous row-major in the stored dtype, aligned to its
+ * element size, and must not be written. */
 const fk_array *fk_weights_find(const fk_weights *w, const char *name);
+/* "state_dict." (with the dot) when names are also looked up inside an inner
+ * state dict, "" otherwise. */
+const char *fk_weights_inner_prefix(const fk_weights *w);
 
 /* Copies the tensor called name into a new float32 buffer (converting from
  * f16, bf16, f64), checking its shape against shape[0..ndim) (ndim < 0: any).
- * Errors name the file, the tensor and both shapes. */
+ * Errors name the file, the tensor and both shapes. *out is malloc'ed, the
+ * caller frees it. Integer tensors are refused (FK_ERR_FORMAT); a float64
+ * value beyond float32's range gives FK_ERR_NUMERIC. */
 fk_status fk_weights_get_f32(const fk_weights *w, const char *name, int ndim,
                              const int64_t *shape, float **out, fk_error *e);
 
