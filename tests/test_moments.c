@@ -1,6 +1,7 @@
 /* Streaming moments against numpy (tests/ref/moments.py). */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
