@@ -34,5 +34,6 @@ int fk_cli_is_help(const char *arg);
 /* Subcommands (cmd_*.c). */
 int fk_cmd_fd(int argc, char **argv);
 int fk_cmd_stats_info(int argc, char **argv);
+int fk_cmd_demo(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include "fidkit/fidkit.h"
 
 static const fk_command commands[] = {
+    {"demo", "the built-in default job: a score on generated data, nothing to download", fk_cmd_demo},
     {"fd", "Fréchet distance between two stats files", fk_cmd_fd},
     {"stats-info", "what a stats file holds: d, N, tag, provenance", fk_cmd_stats_info},
 };
