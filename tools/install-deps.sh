@@ -10,7 +10,8 @@ libcjson-dev libzip-dev libmd-dev zlib1g-dev
 libjpeg62-turbo-dev libwebp-dev libtiff-dev
 libtorch-dev
 libplplot-dev plplot-driver-cairo
-python3 python3-numpy python3-scipy python3-pil python3-torch python3-torchvision"
+python3 python3-numpy python3-scipy python3-pil python3-torch python3-torchvision
+python3-regex"
 
 missing=""
 for p in $PKGS; do
