@@ -11,7 +11,7 @@ libjpeg62-turbo-dev libwebp-dev libtiff-dev
 libtorch-dev
 libplplot-dev plplot-driver-cairo
 python3 python3-numpy python3-scipy python3-pil python3-torch python3-torchvision
-python3-regex"
+python3-regex python3-skimage"
 
 missing=""
 for p in $PKGS; do
