@@ -1,0 +1,66 @@
+/* fidkit — Inception Score (Salimans et al. 2016) from classifier logits.
+ *
+ *   IS = exp( mean_x KL(p(y|x) || p(y)) ),  p(y) = the split's mean of p(y|x)
+ *
+ * computed per split; softmax and logs in double from the float32 logits
+ * (N x C, any C: 1008 for the FID Inception, whose logits must be pool3 @ W
+ * without the fc bias, see METRICS.md). Terms with p(y|x) = 0 (softmax
+ * underflow) contribute 0, their limit, where a direct p*log(p) would be NaN.
+ *
+ * Split conventions (the result names the one used):
+ *   FK_IS_TORCH_FIDELITY  `splits` (10) splits [i*N/splits, (i+1)*N/splits)
+ *                         after a shuffle of the rows; mean and std (ddof 0)
+ *                         over splits. torch-fidelity shuffles with numpy's
+ *                         RandomState(2020).permutation; fidkit shuffles with
+ *                         its own seeded fk_rng_permutation, so the splits (and
+ *                         the digits) differ, the expectation does not.
+ *                         shuffle = 0 keeps the file order.
+ *   FK_IS_ADM             guided-diffusion's evaluator: consecutive chunks of
+ *                         `split_size` (5000) rows in file order, the last
+ *                         partial chunk counted as a split of its own; it
+ *                         prints the mean only. fidkit also fills std (over
+ *                         the chunks, ddof 0) for information. */
+#ifndef FIDKIT_INCEPTION_SCORE_H
+#define FIDKIT_INCEPTION_SCORE_H
+
+#include <stdint.h>
+#include "error.h"
+#include "features.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum fk_is_convention {
+    FK_IS_TORCH_FIDELITY = 0,
+    FK_IS_ADM
+} fk_is_convention;
+
+typedef struct fk_is_options {
+    fk_is_convention convention;
+    int splits;           /* torch-fidelity: 10 */
+    int shuffle;          /* torch-fidelity: 1 */
+    uint64_t seed;        /* torch-fidelity: 2020 (fidkit's generator, see above) */
+    const int64_t *permutation; /* optional: use this row order instead of a seeded shuffle */
+    int64_t split_size;   /* ADM: 5000 */
+} fk_is_options;
+
+fk_is_options fk_is_default_options(fk_is_convention c);
+
+typedef struct fk_is_result {
+    double mean;
+    double std;
+    int splits;           /* number of splits actually used */
+    const char *convention; /* "torch-fidelity" or "adm" */
+} fk_is_result;
+
+/* logits: N x C. split_scores (optional) receives each split's score; it
+ * needs room for r->splits entries: `splits` for torch-fidelity,
+ * ceil(N / split_size) for ADM. */
+fk_status fk_inception_score(const fk_features *logits, const fk_is_options *opt,
+                             fk_is_result *r, double *split_scores, fk_error *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,293 @@
+#!/usr/bin/python3
+"""Independent references for fidkit's metric family (KID, precision/recall,
+density/coverage, Inception Score, FD-infinity, CMMD).
+
+Usage: metrics.py OUTDIR. Writes seeded random features and, for each metric,
+the number each peer's published code path gives, re-implemented here with
+NumPy/SciPy in float64 (nothing is copied from the peers):
+  KID            torch-fidelity's mmd2 (unbiased) with the polynomial kernel
+  PR (ADM)       guided-diffusion evaluator: squared distances, partition, <=
+  PR (tfid)      torch-fidelity: Euclidean cdist, kthvalue(k+1), <=, F-score
+  PRDC (dgm)     dgm-eval / clovaai prdc: Euclidean, argpartition k+1, strict <
+  IS             torch-fidelity (splits after a shuffle) and ADM (chunks)
+  FD-infinity    dgm-eval: linspace sizes, sqrtm FD, linear fit of FD on 1/N
+  CMMD           google-research cmmd: RBF sigma 10, biased, x1000
+
+Random subsets and shuffles use fidkit's documented generator (splitmix64 +
+xoshiro256**, Lemire's bounded draw, Fisher-Yates), re-implemented below from
+the description in core/include/fidkit/rng.h, so that both sides evaluate the
+same subsets; the C test also checks that the indices agree.
+"""
+import os
+import sys
+
+import numpy as np
+from scipy import linalg
+from scipy.spatial.distance import cdist
+from scipy.special import log_softmax, softmax
+
+M64 = (1 << 64) - 1
+
+
+def rotl(x, k):
+    return ((x << k) | (x >> (64 - k))) & M64
+
+
+class Rng:
+    def __init__(self, seed):
+        z = seed & M64
+        self.s = []
+        for _ in range(4):
+            z = (z + 0x9E3779B97F4A7C15) & M64
+            v = z
+            v = ((v ^ (v >> 30)) * 0xBF58476D1CE4E5B9) & M64
+            v = ((v ^ (v >> 27)) * 0x94D049BB133111EB) & M64
+            self.s.append(v ^ (v >> 31))
+
+    def next(self):
+        s = self.s
+        out = (rotl((s[1] * 5) & M64, 7) * 9) & M64
+        t = (s[1] << 17) & M64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        return out
+
+    def below(self, n):
+        m = self.next() * n
+        lo = m & M64
+        if lo < n:
+            t = ((1 << 64) - n) % n
+            while lo < t:
+                m = self.next() * n
+                lo = m & M64
+        return m >> 64
+
+    def permutation(self, n):
+        a = list(range(n))
+        for i in range(n - 1, 0, -1):
+            j = self.below(i + 1)
+            a[i], a[j] = a[j], a[i]
+        return np.array(a, dtype=np.int64)
+
+    def choice(self, n, k):
+        a = list(range(n))
+        for i in range(k):
+            j = i + self.below(n - i)
+            a[i], a[j] = a[j], a[i]
+        return np.array(a[:k], dtype=np.int64)
+
+
+def save(out, name, arr):
+    np.save(os.path.join(out, name + ".npy"), np.ascontiguousarray(arr))
+
+
+# ---- KID (torch-fidelity's formulas) ----------------------------------------
+def poly_kernel(a, b):
+    return (a @ b.T / a.shape[1] + 1.0) ** 3
+
+
+def mmd2_unbiased(kxx, kxy, kyy):
+    m = kxx.shape[0]
+    sxx = kxx.sum() - np.trace(kxx)
+    syy = kyy.sum() - np.trace(kyy)
+    return (sxx + syy) / (m * (m - 1)) - 2 * kxy.sum() / (m * m)
+
+
+def kid_on(f1, f2, i1, i2):
+    a, b = f1[i1], f2[i2]
+    return mmd2_unbiased(poly_kernel(a, a), poly_kernel(a, b), poly_kernel(b, b))
+
+
+# ---- precision / recall / density / coverage --------------------------------
+def pr_adm(real, gen, k):
+    def sqd(u, v):
+        nu = (u * u).sum(1)[:, None]
+        nv = (v * v).sum(1)[None, :]
+        return np.maximum(nu - 2 * u @ v.T + nv, 0.0)
+
+    def radii(f):
+        dd = sqd(f, f)
+        np.fill_diagonal(dd, 0.0)
+        return np.partition(dd, np.arange(k + 1), axis=1)[:, k]
+
+    rr, rg = radii(real), radii(gen)
+    d_rg = sqd(real, gen)
+    precision = np.mean(np.any(d_rg <= rr[:, None], axis=0))
+    recall = np.mean(np.any(d_rg <= rg[None, :], axis=1))
+    return precision, recall
+
+
+def pr_tfid(real, gen, k):
+    def radii(f):
+        dd = cdist(f, f)
+        np.fill_diagonal(dd, 0.0)
+        return np.sort(dd, axis=1)[:, k]  # kthvalue(k+1), self included
+
+    rr, rg = radii(real), radii(gen)
+    d_gr = cdist(gen, real)
+    precision = float(np.mean(np.any(d_gr <= rr[None, :], axis=1)))
+    recall = float(np.mean(np.any(d_gr.T <= rg[None, :], axis=1)))
+    f = 2 * precision * recall / max(1e-5, precision + recall)
+    return precision, recall, f
+
+
+def prdc_dgm(real, gen, k):
+    def kth(dd, kk):
+        idx = np.argpartition(dd, kk, axis=-1)[..., :kk]
+        return np.take_along_axis(dd, idx, axis=-1).max(axis=-1)
+
+    def radii(f):
+        dd = cdist(f, f)
+        np.fill_diagonal(dd, 0.0)
+        return kth(dd, k + 1)
+
+    rr, rg = radii(real), radii(gen)
+    d = cdist(real, gen)
+    precision = (d < rr[:, None]).any(axis=0).mean()
+    recall = (d < rg[None, :]).any(axis=1).mean()
+    density = (1.0 / k) * (d < rr[:, None]).sum(axis=0).mean()
+    coverage = (d.min(axis=1) < rr).mean()
+    return precision, recall, density, coverage
+
+
+# ---- Inception Score ---------------------------------------------------------
+def is_split_scores(logits, bounds):
+    lp = log_softmax(logits, axis=1)
+    p = np.exp(lp)
+    out = []
+    for a, b in bounds:
+        q = p[a:b].mean(axis=0, keepdims=True)
+        kl = (p[a:b] * (lp[a:b] - np.log(q))).sum(axis=1).mean()
+        out.append(np.exp(kl))
+    return np.array(out)
+
+
+def is_adm(logits, split_size):
+    # the evaluator's own expression: part * (log(part) - log(mean(part)))
+    preds = softmax(logits, axis=1)
+    scores = []
+    for i in range(0, len(preds), split_size):
+        part = preds[i:i + split_size]
+        kl = part * (np.log(part) - np.log(np.expand_dims(np.mean(part, 0), 0)))
+        scores.append(np.exp(np.mean(np.sum(kl, 1))))
+    return np.array(scores)
+
+
+# ---- FD (the sqrtm path of pytorch-fid / dgm-eval) ---------------------------
+def fd_sqrtm(mu1, s1, mu2, s2):
+    covmean, _ = linalg.sqrtm(s1.dot(s2), disp=False)
+    if np.iscomplexobj(covmean):
+        assert np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3)
+        covmean = covmean.real
+    diff = mu1 - mu2
+    return diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean)
+
+
+def stats(f):
+    return f.mean(axis=0), np.cov(f, rowvar=False)
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    rs = np.random.RandomState(12345)
+    d = 64
+    x1 = rs.randn(1500, d).astype(np.float32)
+    x2 = (1.1 * rs.randn(1200, d) + 0.08).astype(np.float32)
+    save(out, "x1", x1)
+    save(out, "x2", x2)
+    f1, f2 = x1.astype(np.float64), x2.astype(np.float64)
+
+    # KID: the estimator on fidkit's subsets, and the distribution-level
+    # comparison with torch-fidelity's own RandomState(2020) subsets.
+    subsets, m, seed = 10, 500, 7
+    r = Rng(seed)
+    i1 = np.zeros((subsets, m), np.int64)
+    i2 = np.zeros((subsets, m), np.int64)
+    for s in range(subsets):
+        i1[s] = r.choice(len(x1), m)
+        i2[s] = r.choice(len(x2), m)
+    mmds = np.array([kid_on(f1, f2, i1[s], i2[s]) for s in range(subsets)])
+    save(out, "kid_idx1", i1)
+    save(out, "kid_idx2", i2)
+    save(out, "kid_mmd", mmds)
+    save(out, "kid_mean_std", np.array([mmds.mean(), mmds.std()]))
+    rng = np.random.RandomState(2020)
+    tf = []
+    for _ in range(100):
+        a = rng.choice(len(x1), m, replace=False)
+        b = rng.choice(len(x2), m, replace=False)
+        tf.append(kid_on(f1, f2, a, b))
+    tf = np.array(tf)
+    save(out, "kid_tfid_100x500", np.array([tf.mean(), tf.std()]))
+
+    # Precision/recall/density/coverage on a smaller real/generated pair.
+    real, gen = f1[:1100], f2[:900]
+    p, rc = pr_adm(real, gen, 3)
+    tp, tr, tfs = pr_tfid(real, gen, 3)
+    dp, dr, dd, dc = prdc_dgm(real, gen, 5)
+    save(out, "pr_adm", np.array([p, rc]))
+    save(out, "pr_tfid", np.array([tp, tr, tfs]))
+    save(out, "prdc_dgm", np.array([dp, dr, dd, dc]))
+    dd_ = cdist(real, real)
+    np.fill_diagonal(dd_, 0.0)
+    save(out, "knn3_real", np.sort(dd_, axis=1)[:, 3])
+
+    # Inception Score from logits (N x 1008).
+    n_is, c = 2500, 1008
+    logits = (rs.randn(n_is, c) * 2.5).astype(np.float32)
+    logits[:, :40] += (rs.rand(n_is, 1) * 6).astype(np.float32)  # some confident rows
+    save(out, "logits", logits)
+    lg = logits.astype(np.float64)
+    perm = Rng(2020).permutation(n_is)
+    save(out, "is_perm", perm)
+    bounds = [(i * n_is // 10, (i + 1) * n_is // 10) for i in range(10)]
+    sc = is_split_scores(lg[perm], bounds)
+    save(out, "is_tfid", np.array([sc.mean(), sc.std()]))
+    sc = is_split_scores(lg, bounds)
+    save(out, "is_tfid_noshuffle", np.array([sc.mean(), sc.std()]))
+    sc = is_adm(lg, 1000)  # 1000, 1000, 500: a partial last chunk
+    save(out, "is_adm_1000", sc)
+    sc = is_adm(lg, 5000)
+    save(out, "is_adm_5000", sc)
+
+    # FD-infinity: reference stats from all of x1; subsets of x2.
+    n2 = len(x2)
+    sizes = np.linspace(min(5000, max(n2 // 10, 2)), n2, 15).astype("int32")
+    mu1, s1 = stats(f1)
+    r = Rng(2020)
+    fds = []
+    for nsz in sizes:
+        idx = r.choice(n2, int(nsz))
+        mu2, s2 = stats(f2[idx])
+        fds.append(fd_sqrtm(mu1, s1, mu2, s2))
+    fds = np.array(fds)
+    X = np.stack([np.ones(len(sizes)), 1.0 / sizes], axis=1)
+    coef, rss, _, _ = np.linalg.lstsq(X, fds, rcond=None)
+    resid = fds - X @ coef
+    s2e = resid.dot(resid) / (len(sizes) - 2)
+    se = np.sqrt(np.diag(s2e * np.linalg.inv(X.T @ X)))
+    save(out, "fdinf_sizes", sizes.astype(np.int64))
+    save(out, "fdinf_fds", fds)
+    save(out, "fdinf_fit", np.array([coef[0], se[0], coef[1]]))
+
+    # CMMD: as given (sigma 10), and on L2-normalised rows.
+    def cmmd(a, b, sigma=10.0, scale=1000.0):
+        g = 1.0 / (2 * sigma * sigma)
+        kxx = np.exp(-g * cdist(a, a, "sqeuclidean")).mean()
+        kyy = np.exp(-g * cdist(b, b, "sqeuclidean")).mean()
+        kxy = np.exp(-g * cdist(a, b, "sqeuclidean")).mean()
+        return scale * (kxx + kyy - 2 * kxy)
+
+    save(out, "cmmd_raw", np.array([cmmd(f1, f2)]))
+    n1_ = f1 / np.linalg.norm(f1, axis=1, keepdims=True)
+    n2_ = f2 / np.linalg.norm(f2, axis=1, keepdims=True)
+    save(out, "cmmd_normalised", np.array([cmmd(n1_, n2_)]))
+
+
+if __name__ == "__main__":
+    main()
