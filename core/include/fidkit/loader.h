@@ -27,7 +27,10 @@ typedef struct fk_loader_options {
                               (default); 1: skip it, count it, go on
                               (unreadable, invalid or unsupported files only:
                               running out of memory always stops) */
-    int prefetch;          /* batches prepared ahead (default 2) */
+    int prefetch;          /* batches prepared ahead (default 2; 0 = 1): at
+                              most max(prefetch * batch_size, 2 * threads)
+                              items are in flight, 3 x size x size floats
+                              each, whatever the dataset's size */
     fk_image_hook hook;    /* may be NULL */
     void *hook_user;
 } fk_loader_options;
