@@ -219,7 +219,7 @@ fk_status fk_stats_write(const char *path, const fk_stats *s, const char *extra_
     cJSON_AddStringToObject(tf, "resize", s->tag.resize);
     cJSON_AddNumberToObject(j, "n", (double)s->n);
     cJSON_AddNumberToObject(j, "d", s->d);
-    char *text = cJSON_Print(j);
+    char *text = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     if (!text)
         return fk_fail(e, FK_ERR_NOMEM, "%s: out of memory", path);

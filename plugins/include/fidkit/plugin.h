@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "error.h"
+#include "fidkit/error.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,96 @@
+/* fidkit — backbone configs: one YAML file per backbone variant, naming the
+ * plugin, its weights and every preprocessing choice, so that a score's tag
+ * follows from the file.
+ *
+ *     fidkit_config: 1              # format version
+ *     plugin: inception_v3          # plugin file stem
+ *     variant: fid
+ *     weights:
+ *       file: pt_inception-2015-12-05-6726825d.pth   # or a path
+ *       sha256: 6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2
+ *       source: https://...         # told to users when the file is missing
+ *     # or   weights: {random: 0}   # seeded random weights, tagged random-0
+ *     input:
+ *       size: 299
+ *       resize: legacy_pytorch      # clean | legacy_pytorch | legacy_tensorflow
+ *                                   # | pil_bicubic | none
+ *       crop: none                  # none | center
+ *       scale: 0.00392156862745098  # y = (x * scale - mean) / std, x in 0..255
+ *       mean: [0.5, 0.5, 0.5]
+ *       std: [0.5, 0.5, 0.5]
+ *     output: pool3                 # the layer whose features are scored
+ *     device: cpu
+ *     threads: 0                    # 0: all cores
+ *     batch_size: 50
+ *     options: {}                   # plugin-specific, checked against the plugin
+ *
+ * Unknown keys, missing keys and values of the wrong type are errors naming
+ * the file, the line and the key.
+ *
+ * A bare weights file name is looked for in $FIDKIT_WEIGHTS_PATH (a colon
+ * list), $XDG_CACHE_HOME/fidkit (or ~/.cache/fidkit), /usr/share/fidkit/weights
+ * and the config's folder; a name with a '/' is taken relative to the
+ * config's folder. */
+#ifndef FIDKIT_CONFIG_H
+#define FIDKIT_CONFIG_H
+
+#include <stdint.h>
+#include "error.h"
+#include "resize.h"
+#include "tag.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FK_CONFIG_VERSION 1
+#define FK_CONFIG_MAX_OPTIONS 32
+
+typedef struct fk_config_option {
+    char key[64];
+    char value[512];   /* YAML scalar text */
+    int line;
+} fk_config_option;
+
+typedef struct fk_config {
+    char path[1024];
+    char plugin[64];
+    char variant[64];
+    int random_weights;
+    uint64_t random_seed;
+    char weights_file[1024];    /* as written */
+    char weights_sha256[65];    /* as written, lower case; may be empty */
+    char weights_source[512];   /* where users get the file; may be empty */
+    fk_preprocess input;
+    char output[64];
+    char device[32];
+    int threads;
+    int batch_size;
+    int n_options;
+    fk_config_option options[FK_CONFIG_MAX_OPTIONS];
+} fk_config;
+
+fk_status fk_config_load(const char *path, fk_config *c, fk_error *e);
+
+/* Resolves a config given by path or by name ("inception_v3_random", with or
+ * without ".yaml"): an existing file as given, else in $FIDKIT_CONFIG_PATH
+ * (a colon list), the install's share/fidkit/configs, and the source tree's
+ * configs/ folder of a build. */
+fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e);
+
+/* Finds the weights file (see above). FK_ERR_IO with a message that says
+ * where fidkit looked, where the file comes from and how to use the random
+ * backbone instead. */
+fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_error *e);
+
+/* The tag of features from this config; weights_sha256 is the SHA-256
+ * actually measured on the weights file (NULL for random weights). */
+void fk_config_tag(const fk_config *c, const char *weights_sha256, fk_tag *t);
+
+/* SHA-256 of a file as 64 hex digits. */
+fk_status fk_sha256_file(const char *path, char hex[65], fk_error *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

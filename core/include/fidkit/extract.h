@@ -1,0 +1,55 @@
+/* fidkit — one pass from a dataset to features: the loader decodes, resizes
+ * and normalises on worker threads, the backbone computes every requested
+ * output at once, and each output's rows go into streaming moments and, on
+ * request, into a kept matrix (for metrics beyond FD). */
+#ifndef FIDKIT_EXTRACT_H
+#define FIDKIT_EXTRACT_H
+
+#include <stdint.h>
+#include "dataset.h"
+#include "error.h"
+#include "loader.h"
+#include "moments.h"
+#include "registry.h"
+#include "stats.h"
+#include "tag.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Called after each batch with the images done so far and the total. */
+typedef void (*fk_progress_fn)(void *user, int64_t done, int64_t total);
+
+typedef struct fk_extract_options {
+    fk_dataset_options dataset;
+    fk_loader_options loader;   /* batch_size 0: the config's */
+    int keep_rows;              /* 1: keep every output's feature rows */
+    fk_progress_fn progress;
+    void *progress_user;
+} fk_extract_options;
+
+fk_extract_options fk_extract_default_options(void);
+
+typedef struct fk_feature_set {
+    fk_tag tag;
+    int d;
+    int64_t n;
+    fk_moments moments;
+    float *rows;          /* n x d when kept, else NULL */
+    int64_t skipped;      /* items skipped as undecodable (skip_bad) */
+} fk_feature_set;
+
+/* sets: fk_backbone_n_outputs(b) of them, filled in output order. */
+fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_options *o,
+                     fk_feature_set *sets, fk_error *e);
+void fk_feature_set_free(fk_feature_set *s);
+
+/* mean, covariance, N and tag of a feature set, as a stats file holds them.
+ * The caller frees with fk_stats_free. */
+fk_status fk_feature_set_stats(const fk_feature_set *s, fk_stats *out, fk_error *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
