@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 #include "fidkit/error.h"
+#include "fidkit/extract.h"
+#include "fidkit/frechet.h"
+#include "fidkit/registry.h"
 
 /* Exit codes, documented in `fidkit --help` and docs/cli.md. */
 enum {
@@ -31,9 +34,55 @@ int fk_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* 1 if arg is -h or --help. */
 int fk_cli_is_help(const char *arg);
 
+/* Options every command that extracts features takes (common.c). */
+typedef struct fk_cli_extract {
+    const char *backbone;        /* config path or name; NULL = the default */
+    fk_extract_options ex;
+    int json;
+    int quiet;                   /* no progress bar */
+} fk_cli_extract;
+
+#define FK_CLI_DEFAULT_BACKBONE "inception_v3_fid"
+#define FK_CLI_EXTRACT_HELP                                                              \
+    "  --backbone CONFIG       a config file or name (default " FK_CLI_DEFAULT_BACKBONE ";\n" \
+    "                          `fidkit backbones` lists them)\n"                           \
+    "  --batch-size N          images per forward pass (default: the config's)\n"       \
+    "  --threads N             decode/resize threads (default: all cores)\n"            \
+    "  --limit N               use the first N images\n"                                \
+    "  --subset N --seed S     use a seeded random subset of N images\n"                \
+    "  --skip-bad              skip undecodable images (counted in the report)\n"       \
+    "                          instead of stopping at the first\n"                      \
+    "  --gray16-pil            clip 16-bit greyscale at 255 as PIL does\n"              \
+    "  --quiet                 no progress bar\n"                                       \
+    "  --json                  print one JSON object\n"
+
+void fk_cli_extract_init(fk_cli_extract *o);
+/* Takes argv[*i] (and its value) if it is one of the options above: returns
+ * 1 if taken, 0 if not, -1 after printing a usage error. */
+int fk_cli_extract_option(const char *cmd, int argc, char **argv, int *i, fk_cli_extract *o);
+/* Finds, loads and opens the backbone (outputs NULL: the config's). */
+fk_status fk_cli_open_backbone(fk_cli_extract *o, const char *const *outputs, int n,
+                               fk_backbone **b, fk_error *e);
+/* Extracts with a progress bar on a terminal. */
+fk_status fk_cli_extract_run(fk_cli_extract *o, fk_backbone *b, const char *dataset,
+                             fk_feature_set *sets, fk_error *e);
+
+/* The report of a Fréchet distance, text or JSON. n1, n2 may be 0 (unknown). */
+void fk_cli_print_fd(const char *metric, const fk_fd_result *r, const fk_tag *tag, int d,
+                     int64_t n1, int64_t n2, int json);
+
 /* Subcommands (cmd_*.c). */
 int fk_cmd_fd(int argc, char **argv);
 int fk_cmd_stats_info(int argc, char **argv);
 int fk_cmd_demo(int argc, char **argv);
+int fk_cmd_stats(int argc, char **argv);
+int fk_cmd_fid(int argc, char **argv);
+int fk_cmd_is(int argc, char **argv);
+int fk_cmd_backbones(int argc, char **argv);
+int fk_cmd_score(int argc, char **argv);
+int fk_cmd_extract(int argc, char **argv);
+int fk_cmd_adm(int argc, char **argv);
+/* Splits a comma list in place into at most cap names; returns how many. */
+int fk_cli_split_list(char *s, const char **out, int cap);
 
 #endif

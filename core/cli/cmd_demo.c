@@ -1,7 +1,11 @@
 /* fidkit demo: the built-in default job, runnable with nothing downloaded.
- * It draws two sets of feature rows from two Gaussians whose distance is
- * known in closed form, writes them as tagged stats files and scores them
- * with the same code path as `fidkit fd`. */
+ *
+ * It draws two small image sets — "real" and "fake", the second with
+ * shifted colours, blur-free noise and fewer shapes — writes them as uint8
+ * NHWC sample arrays (the .npy layout of ADM/DiT sampling scripts), and
+ * computes a real FID between them through the FID Inception architecture
+ * with seeded random weights (configs/inception_v3_random.yaml). That is a
+ * different ruler from FID with the official weights, and its tag says so. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +17,18 @@
 #include "fidkit/fidkit.h"
 
 static const char usage_text[] =
-    "usage: fidkit demo [--out DIR] [--json]\n"
+    "usage: fidkit demo [--out DIR] [--n N] [--backbone CONFIG] [--json]\n"
     "\n"
-    "Writes two statistics files of synthetic 64-d features (DIR/real.npz,\n"
-    "DIR/fake.npz; DIR defaults to ./fidkit-demo) and prints their Fréchet\n"
-    "distance beside the exact value for the Gaussians they were drawn from.\n";
+    "The built-in default job. Generates two sets of N (default 200) 64x64\n"
+    "images into DIR (default ./fidkit-demo) as real.npy and fake.npy, then\n"
+    "prints their FID through the FID Inception architecture with seeded\n"
+    "random weights (inception_v3_random): nothing is downloaded. Scores with\n"
+    "random weights carry their own tag and are never compared with FID.\n"
+    "\n"
+    "  --stats-only            instead, write two stats files of synthetic\n"
+    "                          Gaussian features and score them (no network)\n";
 
-/* splitmix64 + Box-Muller: reproducible everywhere. */
+/* splitmix64: reproducible everywhere. */
 static uint64_t next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -28,37 +37,71 @@ static uint64_t next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+static double uniform(uint64_t *s) { return (double)(next(s) >> 11) * (1.0 / 9007199254740992.0); }
+
 static double normal(uint64_t *s)
 {
-    double u = ((double)(next(s) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    double v = (double)(next(s) >> 11) * (1.0 / 9007199254740992.0);
+    double u = uniform(s) + 1e-300, v = uniform(s);
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
-int fk_cmd_demo(int argc, char **argv)
+/* A picture: a two-colour gradient background with a few filled ellipses. */
+static void draw(uint8_t *img, int side, uint64_t *s, int fake)
 {
-    const char *dir = "fidkit-demo";
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (fk_cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return FK_EXIT_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-            dir = argv[++i];
-        } else {
-            return fk_cli_usage_error("demo", "unknown argument '%s'", argv[i]);
-        }
+    double c0[3], c1[3];
+    for (int k = 0; k < 3; k++) {
+        c0[k] = 40 + 150 * uniform(s) + (fake ? 30 : 0) * (k == 0);
+        c1[k] = 40 + 150 * uniform(s);
     }
+    double *px = malloc(sizeof(double) * side * side * 3);
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++)
+            for (int k = 0; k < 3; k++) {
+                double t = (double)(x + y) / (2.0 * side);
+                px[(y * side + x) * 3 + k] = c0[k] * (1 - t) + c1[k] * t;
+            }
+    int shapes = fake ? 1 + (int)(next(s) % 2) : 2 + (int)(next(s) % 3);
+    for (int q = 0; q < shapes; q++) {
+        double cx = side * uniform(s), cy = side * uniform(s);
+        double rx = side * (0.08 + 0.2 * uniform(s)), ry = side * (0.08 + 0.2 * uniform(s));
+        double col[3] = {255 * uniform(s), 255 * uniform(s), 255 * uniform(s)};
+        for (int y = 0; y < side; y++)
+            for (int x = 0; x < side; x++) {
+                double dx = (x - cx) / rx, dy = (y - cy) / ry;
+                if (dx * dx + dy * dy <= 1)
+                    for (int k = 0; k < 3; k++)
+                        px[(y * side + x) * 3 + k] = col[k];
+            }
+    }
+    for (int i = 0; i < side * side * 3; i++) {
+        double v = px[i] + (fake ? 12.0 : 4.0) * normal(s);
+        img[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5);
+    }
+    free(px);
+}
+
+static fk_status write_set(const char *path, int n, int side, uint64_t seed, int fake, fk_error *e)
+{
+    uint8_t *data = malloc((size_t)n * side * side * 3);
+    if (!data)
+        return fk_fail(e, FK_ERR_NOMEM, "out of memory");
+    uint64_t s = seed;
+    for (int i = 0; i < n; i++)
+        draw(data + (size_t)i * side * side * 3, side, &s, fake);
+    fk_array a = {FK_U8, 4, {n, side, side, 3}, data};
+    fk_status st = fk_npy_save(path, &a, e);
+    free(data);
+    return st;
+}
+
+/* The old default, kept for a run without any plugin: two stats files of
+ * Gaussian features whose exact FD is known. */
+static int stats_only(const char *dir, int json)
+{
     enum { D = 64, N = 5000 };
     fk_error e = {0};
-    if (mkdir(dir, 0777) && access(dir, W_OK))
-        return fk_cli_usage_error("demo", "cannot create folder '%s'", dir);
-    /* real ~ N(0, I); fake ~ N(m, s^2 I) with m = 0.1 per dimension, s = 1.2:
-     * FD = D m^2 + D (1 - s)^2 = 0.64 + 2.56 = 3.2 exactly. */
     const double shift[2] = {0.0, 0.1}, scale[2] = {1.0, 1.2};
-    const char *names[2] = {"real.npz", "fake.npz"};
+    const char *names[2] = {"real_stats.npz", "fake_stats.npz"};
     char paths[2][1024];
     float *rows = malloc(sizeof(float) * D * N);
     if (!rows)
@@ -69,8 +112,10 @@ int fk_cmd_demo(int argc, char **argv)
             rows[i] = (float)(shift[k] + scale[k] * normal(&seed));
         fk_moments m;
         fk_stats s = {.d = D, .n = N, .has_tag = 1};
-        if (fk_moments_init(&m, D, &e) || fk_moments_add(&m, rows, N, &e))
+        if (fk_moments_init(&m, D, &e) || fk_moments_add(&m, rows, N, &e)) {
+            free(rows);
             return fk_cli_report("demo", &e);
+        }
         s.mu = malloc(sizeof(double) * D);
         s.sigma = malloc(sizeof(double) * D * D);
         fk_tag_parse("demo/gaussian:features@random-2026/1/none", &s.tag, &e);
@@ -86,6 +131,7 @@ int fk_cmd_demo(int argc, char **argv)
         }
     }
     free(rows);
+    /* real ~ N(0, I), fake ~ N(0.1, 1.2^2 I): FD = 64 (0.01 + 0.04) = 3.2. */
     if (!json)
         printf("fidkit demo: wrote %s and %s (%d samples of %d-d features each)\n"
                "exact FD of the two Gaussians: 3.200000; the estimate from %d samples is\n"
@@ -93,4 +139,47 @@ int fk_cmd_demo(int argc, char **argv)
                paths[0], paths[1], N, D, N);
     char *fd_argv[] = {"fd", paths[0], paths[1], json ? "--json" : NULL, NULL};
     return fk_cmd_fd(json ? 4 : 3, fd_argv);
+}
+
+int fk_cmd_demo(int argc, char **argv)
+{
+    const char *dir = "fidkit-demo", *backbone = "inception_v3_random";
+    int json = 0, n = 200, stats = 0;
+    for (int i = 1; i < argc; i++) {
+        if (fk_cli_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return FK_EXIT_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (!strcmp(argv[i], "--stats-only")) {
+            stats = 1;
+        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (!strcmp(argv[i], "--backbone") && i + 1 < argc) {
+            backbone = argv[++i];
+        } else if (!strcmp(argv[i], "--n") && i + 1 < argc) {
+            n = atoi(argv[++i]);
+            if (n < 2)
+                return fk_cli_usage_error("demo", "--n needs at least 2 images");
+        } else {
+            return fk_cli_usage_error("demo", "unknown argument '%s'", argv[i]);
+        }
+    }
+    if (mkdir(dir, 0777) && access(dir, W_OK))
+        return fk_cli_usage_error("demo", "cannot create folder '%s'", dir);
+    if (stats)
+        return stats_only(dir, json);
+
+    fk_error e = {0};
+    char real[1024], fake[1024];
+    snprintf(real, sizeof real, "%s/real.npy", dir);
+    snprintf(fake, sizeof fake, "%s/fake.npy", dir);
+    if (write_set(real, n, 64, 1, 0, &e) || write_set(fake, n, 64, 2, 1, &e))
+        return fk_cli_report("demo", &e);
+    if (!json)
+        printf("fidkit demo: wrote %s and %s (%d generated 64x64 images each);\n"
+               "their FID through %s (seeded random weights, nothing downloaded):\n\n",
+               real, fake, n, backbone);
+    char *fid_argv[] = {"fid", real, fake, "--backbone", (char *)backbone, json ? "--json" : NULL, NULL};
+    return fk_cmd_fid(json ? 6 : 5, fid_argv);
 }

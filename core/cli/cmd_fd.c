@@ -1,5 +1,4 @@
 /* fidkit fd A.npz B.npz: the Fréchet distance between two stats files. */
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,54 +119,7 @@ int fk_cmd_fd(int argc, char **argv)
         return fk_cli_report("fd", &e);
     }
 
-    char ts[FK_TAG_STR_MAX];
-    fk_tag_str(&tag, 0, ts, sizeof ts);
-    int ill = fk_fd_ill_conditioned(&r, s[0].d);
-    if (json) {
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "metric", "fd");
-        cJSON_AddNumberToObject(j, "value", r.fd);
-        cJSON_AddNumberToObject(j, "mean_term", r.mean_term);
-        cJSON_AddNumberToObject(j, "trace_term", r.trace_term);
-        cJSON_AddNumberToObject(j, "tr_sqrt", r.tr_sqrt);
-        cJSON_AddStringToObject(j, "tag", ts);
-        cJSON_AddNumberToObject(j, "d", s[0].d);
-        cJSON *n = cJSON_AddArrayToObject(j, "n");
-        cJSON_AddItemToArray(n, s[0].n ? cJSON_CreateNumber((double)s[0].n) : cJSON_CreateNull());
-        cJSON_AddItemToArray(n, s[1].n ? cJSON_CreateNumber((double)s[1].n) : cJSON_CreateNull());
-        cJSON_AddStringToObject(j, "method", r.method);
-        cJSON_AddBoolToObject(j, "swapped", r.swapped);
-        cJSON_AddNumberToObject(j, "rank", r.rank);
-        cJSON_AddNumberToObject(j, "rcond", r.rcond);
-        cJSON_AddNumberToObject(j, "negative_eigenvalues", r.n_negative);
-        cJSON_AddNumberToObject(j, "most_negative_eigenvalue", r.most_negative);
-        cJSON_AddNumberToObject(j, "eps", r.eps);
-        cJSON_AddBoolToObject(j, "clamped", r.clamped);
-        cJSON_AddBoolToObject(j, "ill_conditioned", ill);
-        char *text = cJSON_Print(j);
-        puts(text);
-        cJSON_free(text);
-        cJSON_Delete(j);
-    } else {
-        printf("FD: %.6f\n", r.fd);
-        printf("  tag          %s\n", ts);
-        printf("  mean term    %.6f\n", r.mean_term);
-        printf("  trace term   %.6f\n", r.trace_term);
-        if (s[0].n && s[1].n)
-            printf("  samples      %lld and %lld\n", (long long)s[0].n, (long long)s[1].n);
-        printf("  method       %s%s, rank %d of %d, rcond %.2g\n", r.method,
-               r.swapped ? " (of the second covariance)" : "", r.rank, s[0].d, r.rcond);
-        if (r.eps > 0)
-            printf("  regularised  eps %g added to both diagonals\n", r.eps);
-        if (r.n_negative)
-            printf("  note         %d eigenvalues of S1 S2 below zero (down to %.2g of the "
-                   "largest) were set to zero\n", r.n_negative, r.most_negative);
-        if (r.clamped)
-            printf("  note         a rounding-level negative distance was set to 0\n");
-        if (ill)
-            printf("  warning      the covariances are ill-conditioned (fewer samples than "
-                   "dimensions?): the distance is exact for them but a noisy estimate\n");
-    }
+    fk_cli_print_fd("fd", &r, &tag, s[0].d, s[0].n, s[1].n, json);
     fk_stats_free(&s[0]);
     fk_stats_free(&s[1]);
     return FK_EXIT_OK;

@@ -8,8 +8,15 @@
 
 static const fk_command commands[] = {
     {"demo", "the built-in default job: a score on generated data, nothing to download", fk_cmd_demo},
+    {"fid", "FID between two datasets or stats files", fk_cmd_fid},
+    {"stats", "write the feature statistics of a dataset", fk_cmd_stats},
+    {"is", "Inception Score of a dataset", fk_cmd_is},
+    {"score", "several metrics from one pass, each with a 95 % interval", fk_cmd_score},
+    {"adm", "the ADM evaluator's IS, FID, sFID, precision, recall", fk_cmd_adm},
+    {"extract", "keep a dataset's feature rows for later metrics", fk_cmd_extract},
     {"fd", "Fréchet distance between two stats files", fk_cmd_fd},
     {"stats-info", "what a stats file holds: d, N, tag, provenance", fk_cmd_stats_info},
+    {"backbones", "the backbone plugins found and their outputs", fk_cmd_backbones},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,95 @@
+/* fidkit backbones: the plugins found and what each offers. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fidkit/fidkit.h"
+
+static const char usage_text[] =
+    "usage: fidkit backbones [--json]\n"
+    "\n"
+    "Lists the backbone plugins on the search path ($FIDKIT_PLUGIN_PATH, the\n"
+    "build tree, the install prefix), each with its variants and outputs, and\n"
+    "the plugins that were refused with the reason (a wrong ABI version, say).\n";
+
+int fk_cmd_backbones(int argc, char **argv)
+{
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (fk_cli_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return FK_EXIT_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else {
+            return fk_cli_usage_error("backbones", "unknown argument '%s'", argv[i]);
+        }
+    }
+    fk_error e = {0};
+    fk_plugin_entry_info *list;
+    int n;
+    if (fk_plugin_scan(&list, &n, &e))
+        return fk_cli_report("backbones", &e);
+    char sp[8192];
+    fk_plugin_search_path(sp, sizeof sp);
+    cJSON *arr = cJSON_CreateArray();
+    if (!json)
+        printf("search path: %s\n", sp);
+    for (int i = 0; i < n; i++) {
+        const fk_plugin *p = list[i].plugin;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddStringToObject(o, "path", list[i].path);
+        if (!p) {
+            cJSON_AddStringToObject(o, "error", list[i].error);
+            if (!json)
+                printf("\n%s\n  refused: %s\n", list[i].path, list[i].error);
+            continue;
+        }
+        cJSON_AddStringToObject(o, "name", p->name);
+        cJSON_AddStringToObject(o, "summary", p->summary ? p->summary : "");
+        cJSON *vars = cJSON_AddArrayToObject(o, "variants");
+        if (!json)
+            printf("\n%s — %s\n  %s\n", p->name, p->summary ? p->summary : "", list[i].path);
+        for (const char *const *v = p->variants; *v; v++) {
+            fk_output_desc d[64];
+            int k = p->list_outputs(*v, d, 64);
+            cJSON *vo = cJSON_CreateObject();
+            cJSON_AddItemToArray(vars, vo);
+            cJSON_AddStringToObject(vo, "variant", *v);
+            cJSON_AddNumberToObject(vo, "input_size", p->default_input_size(*v));
+            cJSON *outs = cJSON_AddArrayToObject(vo, "outputs");
+            if (!json)
+                printf("  variant %s (input %d px):", *v, p->default_input_size(*v));
+            for (int j = 0; j < k && j < 64; j++) {
+                cJSON *od = cJSON_CreateObject();
+                cJSON_AddStringToObject(od, "name", d[j].name);
+                cJSON_AddNumberToObject(od, "dim", d[j].dim);
+                cJSON_AddStringToObject(od, "help", d[j].help ? d[j].help : "");
+                cJSON_AddItemToArray(outs, od);
+                if (!json)
+                    printf(" %s:%d", d[j].name, d[j].dim);
+            }
+            if (!json)
+                printf("\n");
+        }
+        if (p->options && p->options[0].name && !json) {
+            printf("  options:");
+            for (const fk_option_spec *s = p->options; s->name; s++)
+                printf(" %s", s->name);
+            printf("\n");
+        }
+    }
+    if (json) {
+        char *t = cJSON_Print(arr);
+        puts(t);
+        cJSON_free(t);
+    } else if (n == 0) {
+        printf("\nno plugins found\n");
+    }
+    cJSON_Delete(arr);
+    free(list);
+    return FK_EXIT_OK;
+}

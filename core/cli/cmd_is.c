@@ -1,0 +1,97 @@
+/* fidkit is DATASET: the Inception Score. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fidkit/fidkit.h"
+#include "fidkit/features.h"
+#include "fidkit/inception_score.h"
+
+static const char usage_text[] =
+    "usage: fidkit is DATASET [options]\n"
+    "\n"
+    "Inception Score of a dataset from the 1008-way logits of the FID Inception\n"
+    "computed without the fc bias (the ADM evaluator's and torch-fidelity's\n"
+    "convention; output `logits_unbiased`).\n"
+    "\n"
+    "options:\n"
+    "  --convention C          torch-fidelity (default: 10 shuffled splits, mean\n"
+    "                          and std) or adm (consecutive chunks of 5000)\n"
+    "  --splits N              number of splits (torch-fidelity convention)\n"
+    "  --output NAME           the logits output to use (default logits_unbiased)\n"
+    FK_CLI_EXTRACT_HELP;
+
+int fk_cmd_is(int argc, char **argv)
+{
+    fk_cli_extract o;
+    fk_cli_extract_init(&o);
+    const char *dataset = NULL, *output = "logits_unbiased";
+    fk_is_options io = fk_is_default_options(FK_IS_TORCH_FIDELITY);
+    for (int i = 1; i < argc; i++) {
+        int r = fk_cli_extract_option("is", argc, argv, &i, &o);
+        if (r < 0)
+            return FK_EXIT_USAGE;
+        if (r)
+            continue;
+        if (fk_cli_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return FK_EXIT_OK;
+        } else if (!strcmp(argv[i], "--convention") && i + 1 < argc) {
+            const char *c = argv[++i];
+            int splits = io.splits;
+            if (!strcmp(c, "torch-fidelity"))
+                io = fk_is_default_options(FK_IS_TORCH_FIDELITY);
+            else if (!strcmp(c, "adm"))
+                io = fk_is_default_options(FK_IS_ADM);
+            else
+                return fk_cli_usage_error("is", "unknown convention '%s'", c);
+            if (io.convention == FK_IS_TORCH_FIDELITY)
+                io.splits = splits;
+        } else if (!strcmp(argv[i], "--splits") && i + 1 < argc) {
+            io.splits = atoi(argv[++i]);
+            if (io.splits < 1)
+                return fk_cli_usage_error("is", "--splits needs a positive number");
+        } else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
+            output = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return fk_cli_usage_error("is", "unknown option '%s'", argv[i]);
+        } else if (!dataset) {
+            dataset = argv[i];
+        } else {
+            return fk_cli_usage_error("is", "one dataset at a time");
+        }
+    }
+    if (!dataset)
+        return fk_cli_usage_error("is", "a dataset is needed");
+
+    fk_error e = {0};
+    fk_backbone *b = NULL;
+    fk_feature_set set;
+    const char *outs[1] = {output};
+    o.ex.keep_rows = 1;
+    if (fk_cli_open_backbone(&o, outs, 1, &b, &e))
+        return fk_cli_report("is", &e);
+    if (fk_cli_extract_run(&o, b, dataset, &set, &e)) {
+        fk_backbone_close(b);
+        return fk_cli_report("is", &e);
+    }
+    fk_features f = fk_features_view(set.rows, set.n, set.d);
+    fk_is_result r;
+    fk_status st = fk_inception_score(&f, &io, &r, NULL, &e);
+    if (!st) {
+        char ts[FK_TAG_STR_MAX];
+        fk_tag_str(&set.tag, 0, ts, sizeof ts);
+        if (o.json)
+            printf("{\"metric\": \"is\", \"value\": %.17g, \"std\": %.17g, \"splits\": %d, "
+                   "\"convention\": \"%s\", \"n\": %lld, \"tag\": \"%s\"}\n",
+                   r.mean, r.std, r.splits, r.convention, (long long)set.n, ts);
+        else
+            printf("IS: %.6f ± %.6f\n  convention   %s, %d splits\n  samples      %lld\n"
+                   "  tag          %s\n", r.mean, r.std, r.convention, r.splits, (long long)set.n,
+                   ts);
+    }
+    fk_feature_set_free(&set);
+    fk_backbone_close(b);
+    return st ? fk_cli_report("is", &e) : FK_EXIT_OK;
+}
