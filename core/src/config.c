@@ -431,7 +431,8 @@ fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_err
         return fk_fail(e, FK_ERR_IO,
                        "%s: weights file '%s' not found (looked in %s).%s%s%s Put it in one of "
                        "those folders or set FIDKIT_WEIGHTS_PATH; its SHA-256 is %s. Or score "
-                       "with seeded random weights instead: --backbone %s_random "
+                       "with seeded random weights instead: a config with 'weights: {random: SEED}' "
+                       "such as configs/%s*_random.yaml "
                        "(a different ruler: its scores carry their own tag)",
                        c->path, w, looked, c->weights_source[0] ? " Download it from " : "",
                        c->weights_source, c->weights_source[0] ? "." : "",

@@ -410,3 +410,15 @@ fk_status fk_backbone_extract(fk_backbone *b, const float *nchw, int n, float *c
         fk_fail_prefix(e, "%s", b->plugin->name);
     return st;
 }
+
+fk_status fk_backbone_encode_text(fk_backbone *b, const int32_t *tokens, int n, int ctx,
+                                  float *out, fk_error *e)
+{
+    if (!FK_PLUGIN_HAS(b->plugin, encode_text))
+        return fk_fail(e, FK_ERR_ARG, "%s: plugin %s has no text encoder", b->cfg.path,
+                       b->plugin->name);
+    fk_status st = b->plugin->encode_text(b->inst, tokens, n, ctx, out, e);
+    if (st && e && !strstr(e->msg, b->plugin->name))
+        fk_fail_prefix(e, "%s", b->plugin->name);
+    return st;
+}

@@ -62,6 +62,11 @@ const fk_config *fk_backbone_config(const fk_backbone *b);
 fk_status fk_backbone_extract(fk_backbone *b, const float *nchw, int n, float *const *out,
                               fk_error *e);
 
+/* Text embeddings from a backbone with a text encoder (CLIP): n rows of ctx
+ * token ids into n x dim floats of the output `text`. */
+fk_status fk_backbone_encode_text(fk_backbone *b, const int32_t *tokens, int n, int ctx,
+                                  float *out, fk_error *e);
+
 #ifdef __cplusplus
 }
 #endif
