@@ -8,7 +8,16 @@
 #include "fidkit/fidkit.h"
 #include "fk_test.h"
 
+static fk_fd_result run_case_opt(const char *name, const fk_fd_options *o);
+
 static fk_fd_result run_case(const char *name, fk_fd_method method)
+{
+    fk_fd_options o = fk_fd_default_options();
+    o.method = method;
+    return run_case_opt(name, &o);
+}
+
+static fk_fd_result run_case_opt(const char *name, const fk_fd_options *opt)
 {
     char pa[256], pb[256];
     snprintf(pa, sizeof pa, "%s_a.npz", name);
@@ -18,10 +27,8 @@ static fk_fd_result run_case(const char *name, fk_fd_method method)
     cr_assert_eq(fk_stats_read(fkt_fixture(pa), &a, &e), FK_OK, "%s", e.msg);
     cr_assert_eq(fk_stats_read(fkt_fixture(pb), &b, &e), FK_OK, "%s", e.msg);
     cr_assert_eq(a.has_tag, 0, "pytorch-fid style files carry no tag");
-    fk_fd_options o = fk_fd_default_options();
-    o.method = method;
     fk_fd_result r;
-    cr_assert_eq(fk_frechet(a.d, a.mu, a.sigma, b.mu, b.sigma, &o, &r, &e), FK_OK, "%s: %s", name,
+    cr_assert_eq(fk_frechet(a.d, a.mu, a.sigma, b.mu, b.sigma, opt, &r, &e), FK_OK, "%s: %s", name,
                  e.msg);
     fk_stats_free(&a);
     fk_stats_free(&b);
@@ -82,7 +89,8 @@ Test(frechet, cholesky_only_refuses_singular)
     fk_error e;
     cr_assert_eq(fk_stats_read(fkt_fixture("sing_both_a.npz"), &a, &e), FK_OK);
     cr_assert_eq(fk_stats_read(fkt_fixture("sing_both_b.npz"), &b, &e), FK_OK);
-    fk_fd_options o = {FK_FD_CHOLESKY, 0};
+    fk_fd_options o = fk_fd_default_options();
+    o.method = FK_FD_CHOLESKY;
     fk_fd_result r;
     cr_assert_eq(fk_frechet(a.d, a.mu, a.sigma, b.mu, b.sigma, &o, &r, &e), FK_ERR_NUMERIC);
     cr_assert(strstr(e.msg, "positive definite"), "%s", e.msg);
@@ -118,10 +126,30 @@ Test(frechet, not_psd_input_is_refused)
 Test(frechet, regularisation_is_reported)
 {
     double mu[2] = {1, 0}, mu2[2] = {0, 0}, s[4] = {1, 0, 0, 1};
-    fk_fd_options o = {FK_FD_AUTO, 0.5};
+    fk_fd_options o = fk_fd_default_options();
+    o.eps = 0.5;
     fk_fd_result r;
     fk_error e;
     cr_assert_eq(fk_frechet(2, mu, s, mu2, s, &o, &r, &e), FK_OK);
     cr_assert_eq(r.eps, 0.5);
     cr_assert_float_eq(r.fd, 1.0, 1e-12); /* equal covariances: only the means differ */
+}
+
+/* The float32 route (bootstrap replicates only) against scipy: the claim in
+ * frechet.h is ~1e-7 relative on well-conditioned input; tested at 1e-5. */
+Test(frechet, single_precision_route_within_1e5, .timeout = 120)
+{
+    const char *cases[] = {"spd64", "spd2048"};
+    for (int i = 0; i < 2; i++) {
+        char pe[64];
+        snprintf(pe, sizeof pe, "%s_expected.npy", cases[i]);
+        fk_array ex = fkt_load_npy(pe);
+        fk_fd_options o = fk_fd_default_options();
+        o.single_precision = 1;
+        fk_fd_result r = run_case_opt(cases[i], &o);
+        double want = ((double *)ex.data)[0];
+        cr_assert_str_eq(r.method, "cholesky-f32");
+        cr_assert(fabs(r.fd - want) <= 1e-5 * fabs(want), "%s: %.12g vs %.12g", cases[i], r.fd, want);
+        fk_array_free(&ex);
+    }
 }

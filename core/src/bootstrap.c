@@ -320,7 +320,11 @@ fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
         boot_set_moments(&bx, f32);
         boot_set_moments(&by, f32);
         fk_fd_result fr;
-        if ((s = fk_frechet(d, bx.mean, bx.cov, by.mean, by.cov, &o.fd, &fr, e)) != FK_OK) {
+        /* Replicates only shape the interval: their eigenvalues may be taken
+         * in float32 (the estimate above stays in double). */
+        fk_fd_options rfd = o.fd;
+        rfd.single_precision |= o.single_precision;
+        if ((s = fk_frechet(d, bx.mean, bx.cov, by.mean, by.cov, &rfd, &fr, e)) != FK_OK) {
             fk_fail_prefix(e, "FD bootstrap: replicate %d", b);
             goto done;
         }

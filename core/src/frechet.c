@@ -13,7 +13,7 @@
 
 fk_fd_options fk_fd_default_options(void)
 {
-    fk_fd_options o = {FK_FD_AUTO, 0.0};
+    fk_fd_options o = {FK_FD_AUTO, 0.0, 0};
     return o;
 }
 
@@ -92,6 +92,50 @@ static int cholesky_route(int d, double *a, double *b, double *w, fk_fd_result *
     r->tr_sqrt = sum_sqrt(w, d, r);
     *st = FK_OK;
     return 0;
+}
+
+/* The Cholesky route in float32, for bootstrap replicates. Returns 1 if it
+ * could not be used (s1 not positive definite in float). */
+static int cholesky_route_f32(int d, const double *s1, const double *s2, double eps,
+                              fk_fd_result *r, fk_status *st, fk_error *e)
+{
+    size_t dd = (size_t)d * d;
+    float *a = malloc(dd * sizeof(float)), *b = malloc(dd * sizeof(float));
+    float *w = malloc((size_t)d * sizeof(float));
+    double *wd = malloc((size_t)d * sizeof(double));
+    int not_pd = 1;
+    *st = FK_OK;
+    if (!a || !b || !w || !wd) {
+        *st = fk_fail(e, FK_ERR_NOMEM, "Fréchet distance: out of memory");
+        not_pd = 0;
+        goto out;
+    }
+    for (size_t i = 0; i < dd; i++) {
+        a[i] = (float)s2[i];
+        b[i] = (float)s1[i];
+    }
+    for (int i = 0; i < d && eps > 0; i++) {
+        a[(size_t)i * d + i] += (float)eps;
+        b[(size_t)i * d + i] += (float)eps;
+    }
+    if (LAPACKE_spotrf(LAPACK_COL_MAJOR, 'L', d, b, d) != 0)
+        goto out;
+    if (LAPACKE_ssygst(LAPACK_COL_MAJOR, 3, 'L', d, a, d, b, d) ||
+        LAPACKE_ssyevd(LAPACK_COL_MAJOR, 'N', 'L', d, a, d, w))
+        goto out;
+    for (int i = 0; i < d; i++)
+        wd[i] = w[i];
+    r->method = "cholesky-f32";
+    r->rank = d;
+    r->rcond = 0; /* not estimated on this route */
+    r->tr_sqrt = sum_sqrt(wd, d, r);
+    not_pd = 0;
+out:
+    free(a);
+    free(b);
+    free(w);
+    free(wd);
+    return not_pd;
 }
 
 /* Eigen route for any PSD s1: s1 = V D V^T, W = V_r D_r^(1/2), eigenvalues of
@@ -190,7 +234,9 @@ fk_status fk_frechet(int d, const double *mu1, const double *s1, const double *m
 
     int not_pd = 1;
     st = FK_OK;
-    if (o.method != FK_FD_EIGEN) {
+    if (o.single_precision && o.method != FK_FD_EIGEN)
+        not_pd = cholesky_route_f32(d, s1, s2, o.eps, r, &st, e);
+    if (not_pd && !st && o.method != FK_FD_EIGEN) {
         COPY_EPS(a, s2);
         COPY_EPS(b, s1);
         not_pd = cholesky_route(d, a, b, w, r, &st, e);

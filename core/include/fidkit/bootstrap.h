@@ -50,7 +50,8 @@ typedef struct fk_boot_options {
     int replicates;       /* B, 200 */
     double level;         /* 0.95 */
     uint64_t seed;        /* 2020 */
-    int single_precision; /* fk_bootstrap_fd only: 1 = float32 SYRK (default), 0 = double */
+    int single_precision; /* fk_bootstrap_fd only: 1 = replicates in float32 (SYRK and
+                             the eigenvalues; default), 0 = double */
     fk_fd_options fd;     /* fk_bootstrap_fd only */
 } fk_boot_options;
 

@@ -35,6 +35,11 @@ typedef enum fk_fd_method {
 typedef struct fk_fd_options {
     fk_fd_method method;
     double eps;       /* added to both diagonals before anything else; 0 = none */
+    /* 1: the Cholesky route in float32 (about 1.7x faster at d = 2048; the
+     * FD moves by ~1e-7 relative on well-conditioned input). For bootstrap
+     * replicates, never for a reported score. Falls back to double when a
+     * covariance is not positive definite in float. */
+    int single_precision;
 } fk_fd_options;
 
 fk_fd_options fk_fd_default_options(void);
