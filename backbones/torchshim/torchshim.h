@@ -4,13 +4,19 @@
  * calls below; the shim runs each as an ATen operation under no-grad and
  * inference mode. Every C++ exception stops here and becomes an error stored
  * in the context: the first error is sticky, every later call returns NULL
- * (or an error code) without doing anything, and fkt_error() tells what
+ * (or an error code) without doing anything, and fkt_status() tells what
  * failed. A forward pass can therefore be written straight through and
- * checked once at the end.
+ * checked once at the end. Codes: FK_ERR_ARG (a NULL tensor, a bad shape or
+ * count), FK_ERR_NOMEM, FK_ERR_UNSUPPORTED (a device other than "cpu"),
+ * FK_ERR_PLUGIN (torch refused the operation: its message, on one line).
+ * Nothing is printed: torch's warnings are kept (fkt_warning()).
  *
  * Tensors are owned by their context. Parameters made before fkt_mark() live
  * until fkt_free(); activations made after a mark are freed by
- * fkt_release(mark), so one forward pass costs no bookkeeping. */
+ * fkt_release(mark), so one forward pass costs no bookkeeping.
+ *
+ * A context serves one thread at a time; separate contexts may run in
+ * separate threads (torch's thread count is process-wide, though). */
 #ifndef FIDKIT_TORCHSHIM_H
 #define FIDKIT_TORCHSHIM_H
 
@@ -37,6 +43,10 @@ fk_status fkt_status(const fkt_ctx *c, fk_error *e);
  * bad batch) can serve the next one; tensors made before stay valid. */
 void fkt_clear_error(fkt_ctx *c);
 
+/* The first warning torch issued in this context (torch's warnings are kept
+ * here instead of printed), or NULL. */
+const char *fkt_warning(const fkt_ctx *c);
+
 size_t fkt_mark(fkt_ctx *c);
 void fkt_release(fkt_ctx *c, size_t mark);
 /* Tensors the context holds (for tests of the arena). */
@@ -51,7 +61,8 @@ fk_status fkt_to_f32(fkt_ctx *c, const fkt_tensor *t, float *out, int64_t count)
 int fkt_ndim(const fkt_tensor *t);
 int64_t fkt_size(const fkt_tensor *t, int dim);
 
-/* Layers (NCHW semantics whatever the memory format). b may be NULL. */
+/* Layers (NCHW semantics whatever the memory format). b may be NULL.
+ * Float32 CPU convolutions run on oneDNN directly (see torchshim.cpp). */
 fkt_tensor *fkt_conv2d(fkt_ctx *c, const fkt_tensor *x, const fkt_tensor *w,
                        const fkt_tensor *b, int sh, int sw, int ph, int pw, int groups);
 /* conv2d followed by an in-place ReLU: one tensor instead of two, for
