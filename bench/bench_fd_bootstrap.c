@@ -7,6 +7,7 @@
  * speed can be compared (DESIGN.md: report ratios), then reruns the first K
  * replicates with the scatter in double to show what float32 SYRK changes.
  * Build: cc -O2 -Icore/include bench/bench_fd_bootstrap.c -Lbuild -lfidkit -lm */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -62,3 +62,24 @@ static void check_mode(const char *mode, int nformats)
 Test(inception_fid, clean, .timeout = 600) { check_mode("clean", 1); }
 Test(inception_fid, legacy_pytorch_every_format, .timeout = 600) { check_mode("legacy_pytorch", 3); }
 Test(inception_fid, legacy_tensorflow, .timeout = 600) { check_mode("legacy_tensorflow", 1); }
+
+/* sFID as the ADM evaluator computes it (TF resize, spatial features)
+ * through `fidkit score`. */
+Test(inception_fid, sfid_through_score, .timeout = 600)
+{
+    char out[65536], real[1024], fake[1024], cfg[1024];
+    snprintf(real, sizeof real, "%s", fkt_fixture("real"));
+    snprintf(fake, sizeof fake, "%s", fkt_fixture("fake"));
+    snprintf(cfg, sizeof cfg, "%s", fkt_fixture("legacy_tensorflow_w_safetensors.yaml"));
+    fk_array ef = fkt_load_npy("sfid_legacy_tensorflow.npy");
+    double want = ((double *)ef.data)[0];
+    int rc = fkt_run_cli(out, sizeof out, "score %s %s --backbone %s --metrics sfid --ci none --json --quiet",
+                         real, fake, cfg);
+    cr_assert_eq(rc, 0, "%s", out);
+    const char *p = strstr(out, "\"name\":\t\"sFID\"");
+    cr_assert(p, "%s", out);
+    double got = strtod(strstr(p, "\"value\":") + 8, NULL);
+    cr_assert(fabs(got - want) <= 1e-4 * fabs(want), "sFID %.10g, reference %.10g", got, want);
+    cr_log_info("sFID %.10g, reference %.10g, rel %.2e", got, want, fabs(got - want) / fabs(want));
+    fk_array_free(&ef);
+}

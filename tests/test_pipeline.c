@@ -181,3 +181,30 @@ Test(pipeline, score_without_intervals_and_bad_metric)
     rc = fkt_run_cli(out, sizeof out, "score %s %s --backbone %s --metrics kid", real, fake, cfg4);
     cr_assert_eq(rc, 1, "%s", out);
 }
+
+/* score takes stats files for fid: the interval then resamples only the
+ * side that has images; other metrics need rows and say so. */
+Test(pipeline, score_with_a_stats_file)
+{
+    paths();
+    char out[65536], st[1024], st2[1024];
+    const char *dir = fkt_tmpdir();
+    snprintf(st, sizeof st, "%s/real.npz", dir);
+    snprintf(st2, sizeof st2, "%s/fake.npz", dir);
+    cr_assert_eq(fkt_run_cli(out, sizeof out, "stats %s -o %s --backbone %s", real, st, cfg4), 0, "%s", out);
+    cr_assert_eq(fkt_run_cli(out, sizeof out, "stats %s -o %s --backbone %s", fake, st2, cfg4), 0, "%s", out);
+    int rc = fkt_run_cli(out, sizeof out, "score %s %s --backbone %s --metrics fid --json", st, fake, cfg4);
+    cr_assert_eq(rc, 0, "%s", out);
+    fk_array want = fkt_load_npy("fd.npy");
+    double ref = ((double *)want.data)[0];
+    double got = json_value(out);
+    cr_assert(fabs(got - ref) <= FD_RTOL * fabs(ref), "%.10g vs %.10g", got, ref);
+    cr_assert(strstr(out, "over the generated images (real side: statistics)"), "%s", out);
+    rc = fkt_run_cli(out, sizeof out, "score %s %s --metrics fid --json", st, st2);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\"interval\":\tnull"), "two stats files: nothing to resample: %s", out);
+    rc = fkt_run_cli(out, sizeof out, "score %s %s --backbone %s --metrics fid,kid", st, fake, cfg4);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "kid needs feature rows"), "%s", out);
+    fk_array_free(&want);
+}

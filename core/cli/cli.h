@@ -71,6 +71,9 @@ fk_status fk_cli_extract_run(fk_cli_extract *o, fk_backbone *b, const char *data
 void fk_cli_print_fd(const char *metric, const fk_fd_result *r, const fk_tag *tag, int d,
                      int64_t n1, int64_t n2, int json);
 
+/* An .npz holding `mu` and `sigma`: a stats file. */
+int fk_cli_is_stats_file(const char *path);
+
 /* Subcommands (cmd_*.c). */
 int fk_cmd_fd(int argc, char **argv);
 int fk_cmd_stats_info(int argc, char **argv);

@@ -19,12 +19,6 @@ static const char usage_text[] =
     "  --assume-backbone TAG   the tag of untagged stats files\n"
     FK_CLI_EXTRACT_HELP;
 
-static int is_stats_file(const char *p)
-{
-    size_t l = strlen(p);
-    return l > 4 && !strcmp(p + l - 4, ".npz") && fk_npz_has(p, "mu") && fk_npz_has(p, "sigma");
-}
-
 int fk_cmd_fid(int argc, char **argv)
 {
     fk_cli_extract o;
@@ -63,7 +57,7 @@ int fk_cmd_fid(int argc, char **argv)
     if (assumed && (st = fk_tag_parse(assumed, &assumed_tag, &e)))
         fk_fail_prefix(&e, "--assume-backbone");
     for (int k = 0; k < 2 && !st; k++) {
-        if (is_stats_file(side[k])) {
+        if (fk_cli_is_stats_file(side[k])) {
             if ((st = fk_stats_read(side[k], &s[k], &e)))
                 break;
             if (!s[k].has_tag && assumed) {

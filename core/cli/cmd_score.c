@@ -19,7 +19,8 @@ static const char usage_text[] =
     "usage: fidkit score REAL FAKE [--metrics LIST] [options]\n"
     "\n"
     "Computes several metrics from one feature extraction per dataset. REAL\n"
-    "and FAKE are datasets or features files (`fidkit extract`). Every score\n"
+    "and FAKE are datasets, features files (`fidkit extract`) or, for fid\n"
+    "alone, stats files (`fidkit stats`). Every score\n"
     "is printed with its convention, N, the backbone tag and a 95 % interval.\n"
     "\n"
     "metrics (comma-separated; default fid,kid,pr):\n"
@@ -54,6 +55,7 @@ typedef struct side_rows {
     int64_t n[2];
     int d;
     fk_tag tag;
+    fk_stats *stats[2];  /* a side given as a stats file: moments, no rows */
 } side_rows;
 
 typedef struct score_ctx {
@@ -165,6 +167,35 @@ static fk_status boot(score_ctx *c, const fk_features *x, const fk_features *y, 
 
 /* ---- the metrics ------------------------------------------------------- */
 
+/* FD of resampled rows of one side against the other side's fixed
+ * statistics (that side came as a stats file). */
+typedef struct fixed_side {
+    int d, rows_side;
+    const double *mu, *sigma;
+} fixed_side;
+
+static fk_status stat_fd_fixed(const fk_features *x, const fk_features *y, void *u, double *v,
+                               fk_error *e)
+{
+    const fixed_side *f = u;
+    const fk_features *rows = f->rows_side ? y : x;
+    fk_moments m;
+    double *mu = malloc(sizeof(double) * f->d), *sg = malloc(sizeof(double) * f->d * f->d);
+    fk_status st = (!mu || !sg) ? fk_fail(e, FK_ERR_NOMEM, "out of memory") : fk_moments_init(&m, f->d, e);
+    if (!st) {
+        if (!(st = fk_moments_add(&m, rows->x, rows->n, e)) && !(st = fk_moments_result(&m, mu, sg, e))) {
+            fk_fd_result r;
+            st = f->rows_side ? fk_frechet(f->d, f->mu, f->sigma, mu, sg, NULL, &r, e)
+                              : fk_frechet(f->d, mu, sg, f->mu, f->sigma, NULL, &r, e);
+            *v = r.fd;
+        }
+        fk_moments_free(&m);
+    }
+    free(mu);
+    free(sg);
+    return st;
+}
+
 static fk_status fd_metric(score_ctx *c, const char *metric, const char *name, const side_rows *s,
                            fk_error *e)
 {
@@ -174,6 +205,8 @@ static fk_status fd_metric(score_ctx *c, const char *metric, const char *name, c
     double *mu[2] = {0}, *sg[2] = {0};
     fk_status st = FK_OK;
     for (int k = 0; k < 2 && !st; k++) {
+        if (s->stats[k])
+            continue;
         mu[k] = malloc(sizeof(double) * s->d);
         sg[k] = malloc(sizeof(double) * s->d * s->d);
         if (!mu[k] || !sg[k])
@@ -184,20 +217,38 @@ static fk_status fd_metric(score_ctx *c, const char *metric, const char *name, c
             st = fk_moments_result(&m[k], mu[k], sg[k], e);
         fk_moments_free(&m[k]);
     }
+    const double *m0 = s->stats[0] ? s->stats[0]->mu : mu[0], *s0 = s->stats[0] ? s->stats[0]->sigma : sg[0];
+    const double *m1 = s->stats[1] ? s->stats[1]->mu : mu[1], *s1 = s->stats[1] ? s->stats[1]->sigma : sg[1];
     fk_fd_result r;
     if (!st)
-        st = fk_frechet(s->d, mu[0], sg[0], mu[1], sg[1], NULL, &r, e);
+        st = fk_frechet(s->d, m0, s0, m1, s1, NULL, &r, e);
     fk_boot_result b, *bp = NULL;
-    if (!st && c->ci) {
+    const char *how = "percentile bootstrap over images";
+    if (!st && c->ci && !s->stats[0] && !s->stats[1]) {
         fk_boot_options bo = fk_boot_default_options();
         bo.replicates = c->reps_fd;
         bo.seed = c->seed;
         if (!(st = fk_bootstrap_fd(&x, &y, &bo, &b, NULL, e)))
             bp = &b;
+    } else if (!st && c->ci && (!s->stats[0] || !s->stats[1])) {
+        /* One side is statistics only: resample the other side's images. */
+        int rs = s->stats[0] ? 1 : 0;
+        fixed_side f = {s->d, rs, s->stats[1 - rs]->mu, s->stats[1 - rs]->sigma};
+        fk_boot_options bo = fk_boot_default_options();
+        bo.replicates = c->reps_fd;
+        bo.seed = c->seed;
+        const fk_features *rows = rs ? &y : &x;
+        if (!(st = fk_bootstrap(rows, rows, stat_fd_fixed, &f, &bo, &b, NULL, e)))
+            bp = &b;
+        how = rs ? "percentile bootstrap over the generated images (real side: statistics)"
+                 : "percentile bootstrap over the real images (generated side: statistics)";
     }
+    int64_t n0 = s->stats[0] ? s->stats[0]->n : s->n[0], n1 = s->stats[1] ? s->stats[1]->n : s->n[1];
     if (!st)
         add_result(c, metric, name, r.fd, "Fréchet distance, unbiased covariances, eigenvalue route",
-                   &s->tag, s->n[0], s->n[1], bp, "percentile bootstrap over images");
+                   &s->tag, n0, n1, bp, how);
+    if (!st && c->ci && !bp && c->text)
+        printf("           no interval: both sides are statistics, there are no images to resample\n");
     for (int k = 0; k < 2; k++) {
         free(mu[k]);
         free(sg[k]);
@@ -332,6 +383,31 @@ static fk_status gather(fk_cli_extract *o, fk_backbone **b, const char *path, in
                         int nn, side_rows *out, fk_error *e)
 {
     fk_status st = FK_OK;
+    if (fk_cli_is_stats_file(path)) {
+        /* Statistics only: good for the FD of the main output, nothing else. */
+        if (nn > 1)
+            return fk_fail(e, FK_ERR_ARG, "%s is a stats file: it holds no %s features; keep the rows "
+                           "with `fidkit extract` for these metrics", path, names[1]);
+        fk_stats *sf = calloc(1, sizeof *sf);
+        if (!sf)
+            return fk_fail(e, FK_ERR_NOMEM, "out of memory");
+        if ((st = fk_stats_read(path, sf, e))) {
+            free(sf);
+            return st;
+        }
+        out[0].stats[k] = sf;
+        if (!sf->has_tag)
+            return fk_fail(e, FK_ERR_TAG, "%s carries no backbone tag (pytorch-fid or clean-fid "
+                           "statistics?): compare it with `fidkit fid --assume-backbone`", path);
+        if (k == 1 && (st = fk_tag_check(&out[0].tag, &sf->tag, e)))
+            return st;
+        if (k == 1 && sf->d != out[0].d)
+            return fk_fail(e, FK_ERR_FORMAT, "%s: dimension %d, the other side has %d", path, sf->d,
+                           out[0].d);
+        out[0].tag = sf->tag;
+        out[0].d = sf->d;
+        return FK_OK;
+    }
     if (fk_featfile_is(path)) {
         for (int i = 0; i < nn && !st; i++) {
             int has_tag, d;
@@ -442,7 +518,10 @@ int fk_cmd_score(int argc, char **argv)
     fk_status st = FK_OK;
     const char *names[3];
     int nn = 0, i_main = -1, i_logits = -1, i_spatial = -1;
-    if (!fk_featfile_is(side[0]) || !fk_featfile_is(side[1])) {
+    int stored[2];
+    for (int k = 0; k < 2; k++)
+        stored[k] = fk_featfile_is(side[k]) || fk_cli_is_stats_file(side[k]);
+    if (!stored[0] || !stored[1]) {
         if ((st = fk_config_find(o.backbone ? o.backbone : FK_CLI_DEFAULT_BACKBONE, cfgpath,
                                  sizeof cfgpath, &e)) ||
             (st = fk_config_load(cfgpath, &cfg, &e)))
@@ -465,6 +544,12 @@ int fk_cmd_score(int argc, char **argv)
         st = gather(&o, &b, side[k], k, names, nn, rows, &e);
     fk_backbone_close(b);
 
+    int has_stats = rows[0].stats[0] || rows[0].stats[1];
+    for (int j = 0; !st && has_stats && j < M_N; j++)
+        if (want[j] && j != M_FID)
+            st = fk_fail(&e, FK_ERR_ARG, "%s needs feature rows, and a stats file holds only mu and "
+                         "sigma: keep the rows with `fidkit extract` (only fid works from stats files)",
+                         metric_names[j]);
     c.json = cJSON_CreateArray();
     c.text = !o.json;
     if (!st && c.text)
@@ -499,8 +584,12 @@ int fk_cmd_score(int argc, char **argv)
     }
     cJSON_Delete(c.json);
     for (int i = 0; i < nn; i++) {
-        free(rows[i].rows[0]);
-        free(rows[i].rows[1]);
+        for (int k = 0; k < 2; k++) {
+            free(rows[i].rows[k]);
+            if (rows[i].stats[k])
+                fk_stats_free(rows[i].stats[k]);
+            free(rows[i].stats[k]);
+        }
     }
     return st ? fk_cli_report("score", &e) : FK_EXIT_OK;
 }

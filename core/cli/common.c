@@ -188,3 +188,9 @@ void fk_cli_print_fd(const char *metric, const fk_fd_result *r, const fk_tag *ta
         printf("  warning      the covariances are ill-conditioned (fewer samples than "
                "dimensions?): the distance is exact for them but a noisy estimate\n");
 }
+
+int fk_cli_is_stats_file(const char *p)
+{
+    size_t l = strlen(p);
+    return l > 4 && !strcmp(p + l - 4, ".npz") && fk_npz_has(p, "mu") && fk_npz_has(p, "sigma");
+}

@@ -100,6 +100,8 @@ for mode, (_, scale, mean, std) in MODES.items():
     ra, fa = inc.outputs(model, batch(real, mode)), inc.outputs(model, batch(fake, mode))
     np.save(os.path.join(out, f"fid_{mode}.npy"), np.array([fid(ra["pool3"], fa["pool3"])]))
     np.save(os.path.join(out, f"is_{mode}.npy"), np.array([inception_score(fa["logits_unbiased"])]))
+    # sFID: the same Fréchet distance on the ADM evaluator's spatial features.
+    np.save(os.path.join(out, f"sfid_{mode}.npy"), np.array([fid(ra["spatial"], fa["spatial"])]))
     for w in ("w.pth", "w_legacy.pth", "w.safetensors"):
         name = f"{mode}_{w.replace('.', '_')}.yaml"
         with open(os.path.join(out, name), "w") as f:
