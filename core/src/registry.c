@@ -375,6 +375,16 @@ fk_status fk_backbone_open(const fk_config *c, const char *const *outputs, int n
     };
     if ((st = p->open(&pp, &b->inst, e)))
         goto fail;
+    for (int i = 0; i < b->n_out; i++) {
+        if (b->out[i].dim <= 0 && FK_PLUGIN_HAS(p, output_dim))
+            b->out[i].dim = p->output_dim(b->inst, i);
+        if (b->out[i].dim <= 0) {
+            st = fk_fail(e, FK_ERR_PLUGIN, "%s: %s/%s gives no dimension for output '%s'", c->path,
+                         p->name, c->variant, b->out_names[i]);
+            p->close(b->inst);
+            goto fail;
+        }
+    }
     *out = b;
     return FK_OK;
 fail:

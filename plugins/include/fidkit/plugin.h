@@ -15,6 +15,9 @@
  * back as an fk_status plus a message in the caller's fk_error. The host keeps
  * plugins resident (no dlclose), so a plugin may keep static state.
  *
+ * An instance is used by one thread at a time; the host opens one instance
+ * per thread if it wants parallel extraction.
+ *
  * Data: extract() takes a batch of n images as float32 NCHW, already decoded,
  * resized and normalised by the host as the backbone's YAML config says, and
  * writes one row-major (n x dim) float32 block per requested output. */
@@ -99,7 +102,16 @@ typedef struct fk_plugin {
      * rows of ctx ids each, into n x dim floats of the output named `text`. */
     fk_status (*encode_text)(void *inst, const int32_t *tokens, int n, int ctx,
                              float *out, fk_error *e);
+
+    /* (optional, may be NULL) the dimension of the i-th requested output of
+     * an opened instance, for plugins whose dimensions follow from options or
+     * from the weights file (torchscript). Such a plugin lists dim 0 in
+     * list_outputs; the host asks here after open(). */
+    int (*output_dim)(void *inst, int i);
 } fk_plugin;
+
+/* Defined since the output_dim entry exists (plugins may test for it). */
+#define FK_PLUGIN_OUTPUT_DIM 1
 
 #define FK_PLUGIN_HAS(p, field) \
     ((p)->struct_size >= offsetof(fk_plugin, field) + sizeof((p)->field) && (p)->field)
