@@ -139,55 +139,73 @@ out:
 }
 
 /* Eigen route for any PSD s1: s1 = V D V^T, W = V_r D_r^(1/2), eigenvalues of
- * W^T s2 W. v holds a copy of s1 and is overwritten. */
+ * W^T s2 W. Only the eigenpairs above the rank threshold are computed
+ * (dsyevr with a value range): with N samples that is N - 1 of them, so the
+ * back-transformation costs r/d of a full eigendecomposition. The threshold
+ * d * eps * tr(s1) bounds the usual d * eps * max eigenvalue from above by
+ * at most a factor d, without knowing the maximum first. v holds a copy of
+ * s1 and is overwritten. */
 static fk_status eigen_route(int d, double *v, const double *s2, double *w, fk_fd_result *r,
                              fk_error *e)
 {
-    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', d, v, d, w);
-    if (info)
+    double tr = trace(v, d);
+    double tol = (double)d * DBL_EPSILON * (tr > 0 ? tr : 0);
+    r->method = "eigen";
+    r->rank = 0;
+    r->rcond = 0;
+    r->tr_sqrt = 0;
+    r->n_negative = 0;
+    r->most_negative = 0;
+    if (!(tr > 0))
+        return FK_OK; /* S1 = 0: no square root to take */
+    double *z = malloc((size_t)d * d * sizeof(double));
+    lapack_int *isuppz = malloc(2 * (size_t)d * sizeof(lapack_int));
+    if (!z || !isuppz) {
+        free(z);
+        free(isuppz);
+        return fk_fail(e, FK_ERR_NOMEM, "Fréchet distance: out of memory");
+    }
+    lapack_int m = 0;
+    lapack_int info = LAPACKE_dsyevr(LAPACK_COL_MAJOR, 'V', 'V', 'L', d, v, d, tol, 2.0 * tr + 1.0, 0,
+                                     0, 0.0, &m, w, z, d, isuppz);
+    free(isuppz);
+    if (info) {
+        free(z);
         return fk_fail(e, FK_ERR_NUMERIC, "Fréchet distance: eigendecomposition failed (info %d)",
                        (int)info);
-    double top = w[d - 1] > 0 ? w[d - 1] : 0;
-    double tol = (double)d * DBL_EPSILON * top;
-    /* dsyevd sorts ascending: the kept columns are the last r. */
-    int first = 0;
-    while (first < d && !(w[first] > tol))
-        first++;
-    int rk = d - first;
-    r->method = "eigen";
+    }
+    int rk = (int)m;
     r->rank = rk;
-    r->rcond = (rk == d && top > 0) ? w[0] / top : 0.0;
+    r->rcond = (rk == d && w[d - 1] > 0) ? w[0] / w[d - 1] : 0.0;
     if (rk == 0) {
-        r->tr_sqrt = 0;
-        r->n_negative = 0;
-        r->most_negative = 0;
+        free(z);
         return FK_OK;
     }
-    double *wv = v + (size_t)first * d; /* columns first..d-1, column-major */
     for (int j = 0; j < rk; j++) {
-        double s = sqrt(w[first + j]);
+        double s = sqrt(w[j]);
         for (int i = 0; i < d; i++)
-            wv[(size_t)j * d + i] *= s;
+            z[(size_t)j * d + i] *= s;
     }
     double *t = malloc((size_t)d * rk * sizeof(double));
-    double *m = malloc((size_t)rk * rk * sizeof(double));
+    double *mm = malloc((size_t)rk * rk * sizeof(double));
     double *mw = malloc((size_t)rk * sizeof(double));
     fk_status st = FK_OK;
-    if (!t || !m || !mw) {
+    if (!t || !mm || !mw) {
         st = fk_fail(e, FK_ERR_NOMEM, "Fréchet distance: out of memory");
     } else {
-        cblas_dsymm(CblasColMajor, CblasLeft, CblasLower, d, rk, 1.0, s2, d, wv, d, 0.0, t, d);
-        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, rk, rk, d, 1.0, wv, d, t, d, 0.0, m,
+        cblas_dsymm(CblasColMajor, CblasLeft, CblasLower, d, rk, 1.0, s2, d, z, d, 0.0, t, d);
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, rk, rk, d, 1.0, z, d, t, d, 0.0, mm,
                     rk);
-        info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', rk, m, rk, mw);
+        info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', rk, mm, rk, mw);
         if (info)
             st = fk_fail(e, FK_ERR_NUMERIC,
                          "Fréchet distance: eigenvalue solver failed (info %d)", (int)info);
         else
             r->tr_sqrt = sum_sqrt(mw, rk, r);
     }
+    free(z);
     free(t);
-    free(m);
+    free(mm);
     free(mw);
     return st;
 }
