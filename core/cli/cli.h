@@ -86,6 +86,7 @@ int fk_cmd_score(int argc, char **argv);
 int fk_cmd_extract(int argc, char **argv);
 int fk_cmd_adm(int argc, char **argv);
 int fk_cmd_clipscore(int argc, char **argv);
+int fk_cmd_sweep(int argc, char **argv);
 /* Splits a comma list in place into at most cap names; returns how many. */
 int fk_cli_split_list(char *s, const char **out, int cap);
 

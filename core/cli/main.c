@@ -12,6 +12,7 @@ static const fk_command commands[] = {
     {"stats", "write the feature statistics of a dataset", fk_cmd_stats},
     {"is", "Inception Score of a dataset", fk_cmd_is},
     {"score", "several metrics from one pass, each with a 95 % interval", fk_cmd_score},
+    {"sweep", "ablation sweeps from a YAML file: resumable, cached, tables, plots, report", fk_cmd_sweep},
     {"clipscore", "CLIP-Score of (image, caption) pairs, in a named convention", fk_cmd_clipscore},
     {"adm", "the ADM evaluator's IS, FID, sFID, precision, recall", fk_cmd_adm},
     {"extract", "keep a dataset's feature rows for later metrics", fk_cmd_extract},

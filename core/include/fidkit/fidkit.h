@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "array.h"
+#include "fileio.h"
 #include "npz.h"
 #include "tag.h"
 #include "moments.h"
@@ -30,6 +31,8 @@
 #include "clipscore.h"
 #include "tokenizer.h"
 #include "plot.h"
+#include "rankstats.h"
+#include "sweep.h"
 
 #ifdef __cplusplus
 extern "C" {

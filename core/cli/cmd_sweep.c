@@ -1,0 +1,145 @@
+/* fidkit sweep FILE.yaml: an ablation sweep that resumes, caches and ends in
+ * tables, plots and a report (sweep.h, docs/experiments.md). */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fidkit/sweep.h"
+
+int fk_cmd_sweep(int argc, char **argv);
+
+static const char usage_text[] =
+    "usage: fidkit sweep FILE.yaml [--out DIR] [--dry-run] [--json] [--threads N] [--quiet]\n"
+    "\n"
+    "Runs every point of the sweep FILE.yaml describes (docs/experiments.md):\n"
+    "the Cartesian product of its axes (in file order, the last varying\n"
+    "fastest). Feature sets are cached in DIR/cache, so points that share one\n"
+    "extract it once; DIR/journal.json records each finished point, so an\n"
+    "interrupted sweep resumes where it stopped when run again. The end:\n"
+    "DIR/results.csv, DIR/results.json, plots (PNG and SVG) and DIR/report.md.\n"
+    "\n"
+    "  --out DIR      output folder (default: sweep-NAME, NAME from the file)\n"
+    "  --dry-run      list the points, which are finished and which feature\n"
+    "                 sets are cached; compute nothing\n"
+    "  --json         print a JSON summary (counters and the output folder)\n"
+    "  --threads N    decode/resize threads (default: all cores)\n"
+    "  --quiet        no progress line\n";
+
+typedef struct bar {
+    double t0;
+    int shown;
+} bar;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void draw(void *user, const fk_sweep_progress *p)
+{
+    bar *b = user;
+    double el = now() - b->t0;
+    fprintf(stderr, "\r\033[K[%d/%d done] point %d: %s", p->points_done, p->n_points, p->point,
+            p->phase);
+    if (p->total)
+        fprintf(stderr, " %lld/%lld", (long long)p->done, (long long)p->total);
+    fprintf(stderr, "  %d:%02d elapsed", (int)el / 60, (int)el % 60);
+    b->shown = 1;
+}
+
+int fk_cmd_sweep(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL;
+    int json = 0, quiet = 0;
+    fk_sweep_options o = fk_sweep_default_options();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (fk_cli_is_help(a)) {
+            fputs(usage_text, stdout);
+            return FK_EXIT_OK;
+        } else if (!strcmp(a, "--out") && i + 1 < argc) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--dry-run")) {
+            o.dry_run = 1;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(a, "--threads") && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 0)
+                return fk_cli_usage_error("sweep", "--threads needs a whole number >= 0");
+            o.threads = (int)v;
+        } else if (a[0] == '-' && a[1]) {
+            return fk_cli_usage_error("sweep", "unknown option '%s'", a);
+        } else if (!file) {
+            file = a;
+        } else {
+            return fk_cli_usage_error("sweep", "too many arguments: '%s'", a);
+        }
+    }
+    if (!file)
+        return fk_cli_usage_error("sweep", "a sweep file (YAML) is needed");
+    fk_error e = {0};
+    fk_sweep_spec s;
+    if (fk_sweep_load(file, &s, &e))
+        return fk_cli_report("sweep", &e);
+    char dflt[256];
+    snprintf(dflt, sizeof dflt, "sweep-%s", s.name);
+    o.out_dir = out ? out : dflt;
+    bar b = {now(), 0};
+    if (!quiet && !json && isatty(2)) {
+        o.progress = draw;
+        o.progress_user = &b;
+    }
+    fk_sweep_counters c;
+    char *plan = NULL;
+    fk_status st = fk_sweep_run(&s, &o, &c, &plan, &e);
+    if (b.shown)
+        fputs("\r\033[K", stderr);
+    fk_sweep_free(&s);
+    if (st) {
+        free(plan);
+        if (!o.dry_run)
+            fprintf(stderr, "fidkit sweep: the finished points are kept in %s/journal.json; run "
+                            "the same command again to resume\n", o.out_dir);
+        return fk_cli_report("sweep", &e);
+    }
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "sweep", file);
+        cJSON_AddStringToObject(j, "out", o.out_dir);
+        cJSON_AddBoolToObject(j, "dry_run", o.dry_run);
+        cJSON_AddNumberToObject(j, "points", c.points);
+        cJSON_AddNumberToObject(j, "points_resumed", c.points_resumed);
+        cJSON_AddNumberToObject(j, "points_computed", c.points_computed);
+        cJSON_AddNumberToObject(j, "extractions", c.extractions);
+        cJSON_AddNumberToObject(j, "cache_loads", c.cache_loads);
+        if (o.dry_run) {
+            cJSON_AddNumberToObject(j, "sets_cached", c.sets_cached);
+            cJSON_AddNumberToObject(j, "sets_to_extract", c.sets_missing);
+            cJSON_AddStringToObject(j, "plan", plan ? plan : "");
+        }
+        char *t = cJSON_Print(j);
+        puts(t);
+        cJSON_free(t);
+        cJSON_Delete(j);
+    } else if (o.dry_run) {
+        fputs(plan ? plan : "", stdout);
+    } else {
+        printf("fidkit sweep: %d points (%d computed now, %d resumed from the journal); "
+               "%d feature sets extracted, %d read from the cache\n",
+               c.points, c.points_computed, c.points_resumed, c.extractions, c.cache_loads);
+        printf("  results  %s/results.csv, %s/results.json\n  report   %s/report.md\n",
+               o.out_dir, o.out_dir, o.out_dir);
+    }
+    free(plan);
+    return FK_EXIT_OK;
+}
