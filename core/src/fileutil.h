@@ -1,22 +1,6 @@
-/* Internal: writing files so that a reader sees the old file or the whole new
- * one, never a part (a temporary file in the same folder, flushed, renamed). */
+/* Internal name kept for the modules that include it: the atomic file
+ * helpers are public now (fidkit/fileio.h). */
 #ifndef FK_FILEUTIL_H
 #define FK_FILEUTIL_H
-
-#include <stddef.h>
-#include <stdint.h>
-#include "fidkit/error.h"
-
-/* A fresh name "DIR/.BASE.tmp-XXXXXX" beside path, created empty (so it is
- * ours); malloc'ed. NULL on failure. */
-char *fk_temp_name(const char *path);
-/* fsyncs tmp, renames it over path, fsyncs the folder. */
-fk_status fk_commit_file(const char *tmp, const char *path, fk_error *e);
-/* Writes the concatenation of parts to path atomically. */
-fk_status fk_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
-                               int n, fk_error *e);
-/* Reads a whole file (at most max bytes) into a malloc'ed buffer with a
- * terminating NUL after the data. */
-fk_status fk_read_file(const char *path, size_t max, char **data, size_t *len, fk_error *e);
-
+#include "fidkit/fileio.h"
 #endif
