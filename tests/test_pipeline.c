@@ -149,6 +149,11 @@ Test(pipeline, extract_then_score_equals_score_on_folders)
     cr_assert(fd, "%s", out);
     double got = strtod(strstr(fd, "\"value\":") + 8, NULL);
     cr_assert(fabs(got - ref) <= FD_RTOL * fabs(ref), "score's FD %.10g vs numpy %.10g", got, ref);
+    /* N = 40 < d = 48: the raw replicates sit far above the estimate; the
+     * reported interval is centred on it. */
+    const char *iv = strstr(fd, "\"interval\":");
+    double lo = strtod(strstr(iv, "\"lo\":") + 5, NULL), hi = strtod(strstr(iv, "\"hi\":") + 5, NULL);
+    cr_assert(lo <= got && got <= hi, "FD %.6g outside its interval [%.6g, %.6g]", got, lo, hi);
     const char *names[] = {"\"name\":\t\"KID\"", "\"name\":\t\"precision\"", "\"name\":\t\"recall\"",
                            "\"name\":\t\"density\"", "\"name\":\t\"coverage\"", "\"name\":\t\"FD-inf\"",
                            "\"name\":\t\"CMMD\""};

@@ -62,8 +62,11 @@ static void summarise(double *vals, const fk_boot_options *o, double estimate, f
     r->bias = mean - estimate;
     r->replicates = b;
     r->level = o->level;
-    r->lo = fk_percentile_sorted_inplace(vals, b, (1 - o->level) / 2);
-    r->hi = fk_percentile_sorted_inplace(vals, b, (1 + o->level) / 2);
+    /* Centred on the estimate: the replicates' mean bias is taken out, so
+     * the interval is the spread of the score one would get from another
+     * sample of the same size (see bootstrap.h). */
+    r->lo = fk_percentile_sorted_inplace(vals, b, (1 - o->level) / 2) - r->bias;
+    r->hi = fk_percentile_sorted_inplace(vals, b, (1 + o->level) / 2) - r->bias;
 }
 
 static void draw(fk_rng *rng, int64_t n, int64_t *idx)

@@ -388,8 +388,10 @@ static void describe(const fk_sweep_spec *s, const sweep_results *r, text *md)
         put(md, "- Bootstrap: %d replicates, 95 %% percentile interval\n", s->replicates);
         for (int i = 0; i < s->n_metrics; i++)
             if (s->metrics[i] == FK_SM_FID)
-                put(md, "  (a resample repeats images, which biases FD upward: at small n the "
-                        "FD interval can lie above the estimate; see fidkit/bootstrap.h)\n");
+                put(md, "  (a resample repeats images, which adds FD's small-sample bias once "
+                        "more; the replicates are centred on the estimate by subtracting their "
+                        "mean bias, so the interval is the spread another sample of the same "
+                        "size would give; see fidkit/bootstrap.h)\n");
     }
     put(md, "- Perturbations act on the fake set's decoded images before resizing "
             "(docs/perturbations.md); level 0 is the undisturbed set.\n");
