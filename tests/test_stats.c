@@ -166,3 +166,16 @@ Test(npz_bad, truncated_npy_data)
     cr_assert_eq(fk_npz_load(fkt_fixture("short.npy"), NULL, &a, &e), FK_ERR_FORMAT);
     cr_assert(strstr(e.msg, "truncated"), "%s", e.msg);
 }
+
+/* Two valid stats files of different dimensions: refused by name, exit 1. */
+Test(stats_bad, dimension_mismatch_through_fd)
+{
+    char out[8192], a[1024], b[1024];
+    snprintf(a, sizeof a, "%s", fkt_fixture("clean_fid.npz"));
+    snprintf(b, sizeof b, "%s", fkt_fixture("d16.npz"));
+    int rc = fkt_run_cli(out, sizeof out,
+                         "fd %s %s --assume-backbone inception_v3/fid:pool3@6726825d/299/legacy_pytorch", a, b);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "has dimension 8 but") && strstr(out, "d16.npz has 16"), "%s", out);
+    cr_assert(!strstr(out, "FD:"), "%s", out);
+}
