@@ -181,6 +181,7 @@ int fk_cmd_adm(int argc, char **argv)
     int has_ci[5] = {0};
 
     fk_is_options io = fk_is_default_options(FK_IS_ADM);
+    bo.nonnegative = 0;
     fk_is_result isr;
     if (!st && !(st = fk_inception_score(&fl, &io, &isr, NULL, &e))) {
         v[0] = isr.mean;
@@ -194,6 +195,7 @@ int fk_cmd_adm(int argc, char **argv)
         if ((st = stat_fd_fixed(fdf[k], NULL, &fx[k], &v[1 + k], &e)))
             break;
         bo.replicates = reps ? reps : 200;
+        bo.nonnegative = 1;
         if (ci && !(st = fk_bootstrap(fdf[k], fdf[k], stat_fd_fixed, &fx[k], &bo, &bi[1 + k], NULL, &e)))
             has_ci[1 + k] = 1;
     }

@@ -93,6 +93,16 @@ static void draw(uint8_t *img, int side, uint64_t *s, int fake)
 
 static fk_status write_set(const char *path, int n, int side, uint64_t seed, int fake, fk_error *e)
 {
+    /* Keep a set already there at this size: rewriting it would change its
+     * content key and make a rerun of the sweep recompute everything. */
+    fk_npy_stream *old;
+    fk_npy_header h;
+    if (!fk_npy_stream_open(&old, path, NULL, &h, NULL)) {
+        fk_npy_stream_close(old);
+        if (h.dtype == FK_U8 && h.ndim == 4 && h.shape[0] == n && h.shape[1] == side &&
+            h.shape[2] == side && h.shape[3] == 3)
+            return FK_OK;
+    }
     uint8_t *data = malloc((size_t)n * side * side * 3);
     if (!data)
         return fk_fail(e, FK_ERR_NOMEM, "out of memory");
@@ -150,6 +160,35 @@ static int stats_only(const char *dir, int json)
                paths[0], paths[1], N, D, N);
     char *fd_argv[] = {"fd", paths[0], paths[1], json ? "--json" : NULL, NULL};
     return fk_cmd_fd(json ? 4 : 3, fd_argv);
+}
+
+/* The sweep's results.csv as a table on the terminal: the numbers a new user
+ * came for, before opening the report. Columns: point, perturbation, level,
+ * metric, value, lo, hi, n_real, n_fake, tag. */
+static void print_results(const char *out)
+{
+    char path[1100], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    if (fk_read_file(path, 1 << 20, &text, &len, NULL))
+        return;
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    const char *tag = NULL;
+    printf("\n%-16s %6s %12s   %s\n", "perturbation", "level", "FID", "95 % interval");
+    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[10], *fs = NULL;
+        int k = 0;
+        for (char *t = strtok_r(line, ",", &fs); t && k < 10; t = strtok_r(NULL, ",", &fs))
+            f[k++] = t;
+        if (k < 10)
+            continue;
+        printf("%-16s %6s %12.4f   [%.4f, %.4f]\n", f[1], f[2], strtod(f[4], NULL), strtod(f[5], NULL),
+               strtod(f[6], NULL));
+        tag = f[9];
+    }
+    if (tag)
+        printf("tag: %s\n", tag);
+    free(text);
 }
 
 int fk_cmd_demo(int argc, char **argv)
@@ -237,7 +276,9 @@ int fk_cmd_demo(int argc, char **argv)
                real, fake, n, sweep, backbone);
     char *sweep_argv[] = {"sweep", sweep, "--out", out, json ? "--json" : NULL, NULL};
     int rc = fk_cmd_sweep(json ? 5 : 4, sweep_argv);
-    if (rc == 0 && !json)
+    if (rc == 0 && !json) {
+        print_results(out);
         printf("\nfidkit demo: the report is %s/report.md; the plots and results.csv are beside it.\n", out);
+    }
     return rc;
 }

@@ -237,6 +237,7 @@ static fk_status fd_metric(score_ctx *c, const char *metric, const char *name, c
         fk_boot_options bo = fk_boot_default_options();
         bo.replicates = c->reps_fd;
         bo.seed = c->seed;
+        bo.nonnegative = 1;
         const fk_features *rows = rs ? &y : &x;
         if (!(st = fk_bootstrap(rows, rows, stat_fd_fixed, &f, &bo, &b, NULL, e)))
             bp = &b;

@@ -67,6 +67,8 @@ static void summarise(double *vals, const fk_boot_options *o, double estimate, f
      * sample of the same size (see bootstrap.h). */
     r->lo = fk_percentile_sorted_inplace(vals, b, (1 - o->level) / 2) - r->bias;
     r->hi = fk_percentile_sorted_inplace(vals, b, (1 + o->level) / 2) - r->bias;
+    if (o->nonnegative && r->lo < 0)
+        r->lo = 0;
 }
 
 static void draw(fk_rng *rng, int64_t n, int64_t *idx)
@@ -335,6 +337,7 @@ fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
         if (values)
             values[b] = fr.fd;
     }
+    o.nonnegative = 1; /* an FD */
     summarise(vals, &o, estimate, r);
 done:
     boot_set_free(&bx);

@@ -57,6 +57,8 @@ typedef struct fk_boot_options {
     int replicates;       /* B, 200 */
     double level;         /* 0.95 */
     uint64_t seed;        /* 2020 */
+    int nonnegative;      /* 1: the statistic is >= 0 (FD): the centred interval is
+                             clipped at 0 (fk_bootstrap_fd always does) */
     int single_precision; /* fk_bootstrap_fd only: 1 = replicates in float32 (SYRK and
                              the eigenvalues; default), 0 = double */
     fk_fd_options fd;     /* fk_bootstrap_fd only */
