@@ -1,4 +1,5 @@
 /* fidkit fd A.npz B.npz: the Fréchet distance between two stats files. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,22 @@ static fk_status resolve_tags(const char *pa, fk_stats *a, const char *pb, fk_st
     return FK_OK;
 }
 
+/* Reading a stats file is single-threaded work (inflate or copy, CRC,
+ * validation): the second file is read on a thread of its own meanwhile. */
+typedef struct read_job {
+    const char *path;
+    fk_stats *s;
+    fk_error e;
+    fk_status st;
+} read_job;
+
+static void *read_stats(void *u)
+{
+    read_job *j = u;
+    j->st = fk_stats_read(j->path, j->s, &j->e);
+    return NULL;
+}
+
 int fk_cmd_fd(int argc, char **argv)
 {
     const char *files[2] = {0}, *assumed = NULL;
@@ -103,9 +120,18 @@ int fk_cmd_fd(int argc, char **argv)
     fk_stats s[2] = {{0}};
     fk_fd_result r;
     fk_tag tag;
+    read_job job = {files[1], &s[1], {0}, FK_OK};
+    pthread_t th;
+    int threaded = !pthread_create(&th, NULL, read_stats, &job);
+    if (!threaded)
+        read_stats(&job);
     fk_status st = fk_stats_read(files[0], &s[0], &e);
-    if (!st)
-        st = fk_stats_read(files[1], &s[1], &e);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (!st && job.st) {
+        st = job.st;
+        e = job.e;
+    }
     if (!st)
         st = resolve_tags(files[0], &s[0], files[1], &s[1], assumed, &tag, &e);
     if (!st && s[0].d != s[1].d)

@@ -4,6 +4,8 @@
  * caller's row-major arrays go to LAPACK (column-major) as they are. */
 #include "fidkit/frechet.h"
 
+#include "bigalloc.h"
+
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
@@ -158,7 +160,7 @@ static fk_status eigen_route(int d, double *v, const double *s2, double *w, fk_f
     r->most_negative = 0;
     if (!(tr > 0))
         return FK_OK; /* S1 = 0: no square root to take */
-    double *z = malloc((size_t)d * d * sizeof(double));
+    double *z = fk_alloc_big((size_t)d * d * sizeof(double));
     lapack_int *isuppz = malloc(2 * (size_t)d * sizeof(lapack_int));
     if (!z || !isuppz) {
         free(z);
@@ -233,8 +235,8 @@ fk_status fk_frechet(int d, const double *mu1, const double *s1, const double *m
     r->mean_term = mt;
     r->eps = o.eps;
 
-    double *a = malloc(dd * sizeof(double));
-    double *b = malloc(dd * sizeof(double));
+    double *a = fk_alloc_big(dd * sizeof(double));
+    double *b = fk_alloc_big(dd * sizeof(double));
     double *w = malloc((size_t)d * sizeof(double));
     if (!a || !b || !w) {
         free(a), free(b), free(w);

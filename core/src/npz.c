@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "bigalloc.h"
 #include "fileutil.h"
 
 #define NPY_MAGIC "\x93NUMPY"
@@ -397,7 +398,7 @@ fk_status fk_npz_load(const char *path, const char *member, fk_array *out, fk_er
     fk_status st = source_open(&s, path, member, &h, what, sizeof what, e);
     if (st)
         return st;
-    void *data = malloc(h.data_bytes ? h.data_bytes : 1);
+    void *data = fk_alloc_big(h.data_bytes);
     if (!data) {
         source_close(&s);
         return fk_fail(e, FK_ERR_NOMEM, "%s: cannot allocate %llu bytes", what,
