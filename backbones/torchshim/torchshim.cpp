@@ -17,7 +17,10 @@
 #include <c10/core/InferenceMode.h>
 
 #include <cstdio>
+#include <climits>
 #include <cstring>
+#include <malloc.h>
+#include <mutex>
 #include <memory>
 #include <new>
 #include <string>
@@ -182,6 +185,24 @@ at::Tensor conv(const at::Tensor &x, const at::Tensor &w, const at::Tensor *b, i
 
 } // namespace
 
+// A forward pass allocates and frees activations of tens of megabytes layer
+// after layer. With glibc's defaults each is an mmap of fresh pages that
+// fault in again on every pass: 11 % of the plugin's time at 2 threads
+// (perf: clear_page, exc_page_fault). Raising the mmap threshold to glibc's
+// 64-bit maximum (32 MiB) and never trimming keeps the freed blocks in the
+// heap for the next pass: Inception at 2 threads goes from ~18 to ~22 img/s.
+// This is a process-wide malloc setting; it is taken once, when the first
+// torch context opens, and costs at most the peak activation memory held
+// until exit.
+static void keep_activation_memory()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        mallopt(M_TRIM_THRESHOLD, INT_MAX);
+    });
+}
+
 extern "C" {
 
 fkt_ctx *fkt_open(const char *device, int threads, int channels_last, fk_error *e)
@@ -197,6 +218,7 @@ fkt_ctx *fkt_open(const char *device, int threads, int channels_last, fk_error *
         return nullptr;
     }
     try {
+        keep_activation_memory();
         auto *c = new fkt_ctx;
         c->threads = threads;
         c->channels_last = channels_last != 0;
