@@ -94,23 +94,9 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
     in->side = p->input_size > 0 ? p->input_size : 224;
     if (in->side < 32)
         st = fk_fail(e, FK_ERR_ARG, "%s: input_size %d is too small (at least 32)", label, in->side);
-    if (st == FK_OK && (p->n_outputs < 1 || p->n_outputs > MB_OUT_COUNT || !p->outputs))
-        st = fk_fail(e, FK_ERR_ARG, "%s: between 1 and %d outputs must be requested, got %d", label,
-                     MB_OUT_COUNT, p->n_outputs);
-    for (int i = 0; st == FK_OK && i < p->n_outputs; i++) {
-        int k = 0;
-        while (k < MB_OUT_COUNT && !(p->outputs[i] && strcmp(p->outputs[i], output_names[k]) == 0))
-            k++;
-        if (k == MB_OUT_COUNT)
-            st = fk_fail(e, FK_ERR_ARG, "%s: unknown output '%s' (known: pool, penultimate, logits)",
-                         label, p->outputs[i] ? p->outputs[i] : "(null)");
-        else if (in->want[k])
-            st = fk_fail(e, FK_ERR_ARG, "%s: output '%s' requested twice", label, output_names[k]);
-        else {
-            in->want[k] = 1;
-            in->kind[in->n_out++] = k;
-        }
-    }
+    if (st == FK_OK)
+        st = nl_bind_outputs(label, p->n_outputs, p->outputs, output_names, MB_OUT_COUNT,
+                             "pool, penultimate, logits", in->want, in->kind, &in->n_out, e);
     if (st == FK_OK && !p->random_weights && !p->weights_path)
         st = fk_fail(e, FK_ERR_ARG, "%s: no weights file given and random_weights is off", label);
     int channels_last = p->options ? p->options[0].i != 0 : 0;
@@ -136,17 +122,12 @@ static fk_status extract(void *p, const float *nchw, int n, float *const *out, f
     instance *in = p;
     if (!in)
         return fk_fail(e, FK_ERR_ARG, "mobilenet_v3: extract on a NULL instance");
-    if (n < 0 || (n > 0 && (!nchw || !out)))
-        return fk_fail(e, FK_ERR_ARG, "%s: extract needs n >= 0 images, an input and outputs",
-                       in->net.label);
-    if (n == 0)
-        return FK_OK;
-    float *results[MB_OUT_COUNT] = {NULL};
-    for (int i = 0; i < in->n_out; i++) {
-        if (!out[i])
-            return fk_fail(e, FK_ERR_ARG, "%s: output buffer %d is NULL", in->net.label, i);
-        results[in->kind[i]] = out[i];
-    }
+    float *results[MB_OUT_COUNT];
+    int nothing;
+    fk_status st = nl_route_outputs(in->net.label, nchw, n, out, in->n_out, in->kind, results,
+                                    MB_OUT_COUNT, &nothing, e);
+    if (st != FK_OK || nothing)
+        return st;
     return mobilenet_forward(&in->net, nchw, n, in->side, in->want, results, e);
 }
 
