@@ -14,25 +14,22 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "yamldoc.h"
+
 typedef struct ctx {
     const char *path;
     yaml_document_t *doc;
     fk_error *e;
 } ctx;
 
-static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
 
 static fk_status bad(ctx *c, const yaml_node_t *n, const char *key, const char *fmt, const char *val)
 {
     char what[256];
     snprintf(what, sizeof what, fmt, val ? val : "");
-    return fk_fail(c->e, FK_ERR_ARG, "%s:%d: '%s' %s", c->path, n ? line_of(n) : 0, key, what);
+    return fk_fail(c->e, FK_ERR_ARG, "%s:%d: '%s' %s", c->path, n ? fk_yaml_line(n) : 0, key, what);
 }
 
-static const char *scalar(const yaml_node_t *n)
-{
-    return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
 
 /* Names that end up in a tag: letters, digits, '_', '-' and '.'. */
 static fk_status check_name(ctx *c, const yaml_node_t *n, const char *key, const char *s)
@@ -45,7 +42,7 @@ static fk_status check_name(ctx *c, const yaml_node_t *n, const char *key, const
 
 static fk_status get_str(ctx *c, const yaml_node_t *n, const char *key, char *out, size_t cap)
 {
-    const char *s = scalar(n);
+    const char *s = fk_yaml_scalar(n);
     if (!s)
         return bad(c, n, key, "must be a string", NULL);
     if (strlen(s) >= cap)
@@ -57,7 +54,7 @@ static fk_status get_str(ctx *c, const yaml_node_t *n, const char *key, char *ou
 static fk_status get_int(ctx *c, const yaml_node_t *n, const char *key, long long lo, long long hi,
                          long long *out)
 {
-    const char *s = scalar(n);
+    const char *s = fk_yaml_scalar(n);
     char *end;
     errno = 0;
     long long v = s ? strtoll(s, &end, 10) : 0;
@@ -74,7 +71,7 @@ static fk_status get_int(ctx *c, const yaml_node_t *n, const char *key, long lon
 
 static fk_status get_float(ctx *c, const yaml_node_t *n, const char *key, float *out)
 {
-    const char *s = scalar(n);
+    const char *s = fk_yaml_scalar(n);
     char *end;
     double v = s ? strtod(s, &end) : 0;
     if (!s || !*s || *end || !isfinite(v))
@@ -112,14 +109,14 @@ static fk_status each_pair(ctx *c, yaml_node_t *map, const char *where, pair_fn 
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        const char *ks = scalar(k);
+        const char *ks = fk_yaml_scalar(k);
         if (!ks)
-            return fk_fail(c->e, FK_ERR_ARG, "%s:%d: keys must be plain strings", c->path, line_of(k));
+            return fk_fail(c->e, FK_ERR_ARG, "%s:%d: keys must be plain strings", c->path, fk_yaml_line(k));
         for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
-            const char *prev = scalar(yaml_document_get_node(c->doc, q->key));
+            const char *prev = fk_yaml_scalar(yaml_document_get_node(c->doc, q->key));
             if (prev && !strcmp(prev, ks))
                 return fk_fail(c->e, FK_ERR_ARG, "%s:%d: key '%s' appears twice in '%s'", c->path,
-                               line_of(k), ks, where);
+                               fk_yaml_line(k), ks, where);
         }
         fk_status st = fn(c, ks, k, v, user, seen);
         if (st)
@@ -224,7 +221,7 @@ static fk_status option_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_
     if (strlen(key) >= sizeof o->key)
         return bad(c, k, key, "is too long a key", NULL);
     strcpy(o->key, key);
-    o->line = line_of(v);
+    o->line = fk_yaml_line(v);
     fk_status st = get_str(c, v, key, o->value, sizeof o->value);
     if (st)
         return st;
@@ -244,7 +241,7 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         if (x > FK_CONFIG_VERSION)
             return fk_fail(c->e, FK_ERR_UNSUPPORTED,
                            "%s:%d: config format %lld is newer than this fidkit reads (%d)",
-                           c->path, line_of(v), x, FK_CONFIG_VERSION);
+                           c->path, fk_yaml_line(v), x, FK_CONFIG_VERSION);
         seen[S_VERSION] = 1;
     } else if (!strcmp(key, "plugin")) {
         if ((st = get_str(c, v, key, cf->plugin, sizeof cf->plugin)) ||
@@ -272,7 +269,7 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         for (int i = 0; i < I_N; i++)
             if (req[i] && !iseen[i])
                 return fk_fail(c->e, FK_ERR_ARG, "%s:%d: 'input' is missing the key '%s'", c->path,
-                               line_of(v), req[i]);
+                               fk_yaml_line(v), req[i]);
         seen[S_INPUT] = 1;
     } else if (!strcmp(key, "output")) {
         if ((st = get_str(c, v, key, cf->output, sizeof cf->output)) ||
@@ -290,7 +287,7 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
             return st;
         cf->batch_size = (int)x;
     } else if (!strcmp(key, "options")) {
-        if (scalar(v) && !*scalar(v))
+        if (fk_yaml_scalar(v) && !*fk_yaml_scalar(v))
             return FK_OK; /* "options:" left empty */
         return each_pair(c, v, "options", option_pair, cf, NULL);
     } else {
@@ -308,23 +305,10 @@ fk_status fk_config_load(const char *path, fk_config *cf, fk_error *e)
     cf->batch_size = 50;
     cf->input.resize = FK_RESIZE_CLEAN;
 
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fk_fail(e, FK_ERR_IO, "%s: cannot open config: %s", path, strerror(errno));
-    yaml_parser_t parser;
     yaml_document_t doc;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    if (!yaml_parser_load(&parser, &doc)) {
-        fk_status st = fk_fail(e, FK_ERR_ARG, "%s:%d: malformed YAML: %s", path,
-                               (int)parser.problem_mark.line + 1,
-                               parser.problem ? parser.problem : "parse error");
-        yaml_parser_delete(&parser);
-        fclose(f);
-        return st;
-    }
-    yaml_parser_delete(&parser);
-    fclose(f);
+    fk_status lst = fk_yaml_load(path, "config", &doc, e);
+    if (lst)
+        return lst;
 
     ctx c = {path, &doc, e};
     fk_status st = FK_OK;

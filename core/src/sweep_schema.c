@@ -10,6 +10,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "yamldoc.h"
+
 #include "fidkit/resize.h"
 
 static const char *const axis_names[FK_AXIS_COUNT] = {"backbone", "resize", "n", "perturbation",
@@ -38,23 +40,18 @@ typedef struct ctx {
     fk_error *e;
 } ctx;
 
-static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
 
 static fk_status bad(ctx *c, const yaml_node_t *n, const char *key, const char *fmt, const char *val)
 {
     char what[2200];
     snprintf(what, sizeof what, fmt, val ? val : "");
-    return fk_fail(c->e, FK_ERR_ARG, "%s:%d: '%s' %s", c->path, n ? line_of(n) : 0, key, what);
+    return fk_fail(c->e, FK_ERR_ARG, "%s:%d: '%s' %s", c->path, n ? fk_yaml_line(n) : 0, key, what);
 }
 
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
 
 static fk_status get_str(ctx *c, const yaml_node_t *n, const char *key, char *out, size_t cap)
 {
-    const char *s = scalar(n);
+    const char *s = fk_yaml_scalar(n);
     if (!s || !*s)
         return bad(c, n, key, "must be a non-empty string", NULL);
     if (strlen(s) >= cap)
@@ -78,7 +75,7 @@ static fk_status get_path(ctx *c, const yaml_node_t *n, const char *key, char *o
  * file, which is taken relative to the sweep file's folder. */
 static fk_status get_backbone(ctx *c, const yaml_node_t *n, const char *key, char *out, size_t cap)
 {
-    const char *s = scalar(n);
+    const char *s = fk_yaml_scalar(n);
     if (s && (strchr(s, '/') || strstr(s, ".yaml") || strstr(s, ".yml")))
         return get_path(c, n, key, out, cap);
     return get_str(c, n, key, out, cap);
@@ -86,7 +83,7 @@ static fk_status get_backbone(ctx *c, const yaml_node_t *n, const char *key, cha
 
 static fk_status get_i64(ctx *c, const yaml_node_t *n, const char *key, long long lo, long long *out)
 {
-    const char *s = scalar(n);
+    const char *s = fk_yaml_scalar(n);
     char *end;
     errno = 0;
     long long v = s ? strtoll(s, &end, 10) : 0;
@@ -103,7 +100,7 @@ static fk_status get_i64(ctx *c, const yaml_node_t *n, const char *key, long lon
 
 static fk_status get_level(ctx *c, const yaml_node_t *n, const char *key, double *out)
 {
-    const char *s = scalar(n);
+    const char *s = fk_yaml_scalar(n);
     char *end;
     double v = s ? strtod(s, &end) : 0;
     if (!s || !*s || *end || !isfinite(v))
@@ -198,10 +195,10 @@ static fk_status parse_axes(ctx *c, yaml_node_t *map, fk_sweep_spec *s)
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        const char *ks = scalar(k);
+        const char *ks = fk_yaml_scalar(k);
         if (!ks)
             return fk_fail(c->e, FK_ERR_ARG, "%s:%d: axis names must be plain strings", c->path,
-                           line_of(k));
+                           fk_yaml_line(k));
         int kind = 0;
         while (kind < FK_AXIS_COUNT && strcmp(axis_names[kind], ks))
             kind++;
@@ -216,7 +213,7 @@ static fk_status parse_axes(ctx *c, yaml_node_t *map, fk_sweep_spec *s)
             return st;
         fk_sweep_axis *a = &s->axes[s->n_axes++];
         a->kind = (fk_sweep_axis_kind)kind;
-        a->line = line_of(k);
+        a->line = fk_yaml_line(k);
         a->n_values = n_items(v);
         a->values = calloc((size_t)a->n_values, sizeof(char *));
         if (!a->values)
@@ -248,7 +245,7 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
             return st;
         if (x > FK_SWEEP_VERSION)
             return fk_fail(c->e, FK_ERR_UNSUPPORTED, "%s:%d: sweep format %lld is newer than this "
-                           "fidkit reads (%d)", c->path, line_of(v), x, FK_SWEEP_VERSION);
+                           "fidkit reads (%d)", c->path, fk_yaml_line(v), x, FK_SWEEP_VERSION);
         seen[K_VERSION] = 1;
     } else if (!strcmp(key, "name")) {
         return get_str(c, v, key, s->name, sizeof s->name);
@@ -282,7 +279,7 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
             return bad(c, v, key, "lists too many metrics", NULL);
         for (int i = 0; i < n_items(v); i++) {
             yaml_node_t *it = item(c, v, i);
-            const char *m = scalar(it);
+            const char *m = fk_yaml_scalar(it);
             int j = 0;
             while (m && j < FK_SM_COUNT && strcmp(m, metric_names[j]))
                 j++;
@@ -305,7 +302,7 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
             return st;
         s->seed = (uint64_t)x;
     } else if (!strcmp(key, "ci")) {
-        const char *m = scalar(v);
+        const char *m = fk_yaml_scalar(v);
         if (!m || (strcmp(m, "bootstrap") && strcmp(m, "none")))
             return bad(c, v, key, "must be bootstrap or none, got '%s'", m ? m : "a collection");
         s->ci = !strcmp(m, "bootstrap");
@@ -342,14 +339,14 @@ static fk_status parse(ctx *c, yaml_node_t *root, fk_sweep_spec *s)
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        const char *ks = scalar(k);
+        const char *ks = fk_yaml_scalar(k);
         if (!ks)
-            return fk_fail(c->e, FK_ERR_ARG, "%s:%d: keys must be plain strings", c->path, line_of(k));
+            return fk_fail(c->e, FK_ERR_ARG, "%s:%d: keys must be plain strings", c->path, fk_yaml_line(k));
         for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < p; q++) {
-            const char *prev = scalar(yaml_document_get_node(c->doc, q->key));
+            const char *prev = fk_yaml_scalar(yaml_document_get_node(c->doc, q->key));
             if (prev && !strcmp(prev, ks))
                 return fk_fail(c->e, FK_ERR_ARG, "%s:%d: key '%s' appears twice", c->path,
-                               line_of(k), ks);
+                               fk_yaml_line(k), ks);
         }
         fk_status st = top_pair(c, ks, k, v, s, seen, &axes);
         if (st)
@@ -359,14 +356,14 @@ static fk_status parse(ctx *c, yaml_node_t *root, fk_sweep_spec *s)
     for (int i = 0; i < K_N; i++)
         if (!seen[i] && !(i == K_FAKE && axes))
             return fk_fail(c->e, FK_ERR_ARG, "%s:%d: the key '%s' is missing", c->path,
-                           line_of(root), req[i]);
+                           fk_yaml_line(root), req[i]);
     /* A list of backbones is the first axis; an explicit axis replaces it. */
     if (s->n_backbones > 1) {
         s->n_axes = 1;
         fk_sweep_axis *a = &s->axes[0];
         a->kind = FK_AXIS_BACKBONE;
         a->n_values = s->n_backbones;
-        a->line = line_of(root);
+        a->line = fk_yaml_line(root);
         if (!(a->values = calloc((size_t)s->n_backbones, sizeof(char *))))
             return fk_fail(c->e, FK_ERR_NOMEM, "out of memory");
         for (int i = 0; i < s->n_backbones; i++)
@@ -413,23 +410,10 @@ fk_status fk_sweep_load(const char *path, fk_sweep_spec *s, fk_error *e)
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     snprintf(s->name, sizeof s->name, "%.*s", (int)strcspn(base, "."), base);
 
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fk_fail(e, FK_ERR_IO, "%s: cannot open sweep file: %s", path, strerror(errno));
-    yaml_parser_t parser;
     yaml_document_t doc;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    if (!yaml_parser_load(&parser, &doc)) {
-        fk_status st = fk_fail(e, FK_ERR_ARG, "%s:%d: malformed YAML: %s", path,
-                               (int)parser.problem_mark.line + 1,
-                               parser.problem ? parser.problem : "parse error");
-        yaml_parser_delete(&parser);
-        fclose(f);
-        return st;
-    }
-    yaml_parser_delete(&parser);
-    fclose(f);
+    fk_status lst = fk_yaml_load(path, "sweep file", &doc, e);
+    if (lst)
+        return lst;
     c.doc = &doc;
     fk_status st = parse(&c, yaml_document_get_root_node(&doc), s);
     yaml_document_delete(&doc);
