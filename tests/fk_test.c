@@ -10,7 +10,7 @@
 
 #include "fidkit/npz.h"
 
-const char *fkt_fixture(const char *name)
+const char *fk_test_fixture(const char *name)
 {
     static _Thread_local char buf[4096];
     const char *dir = getenv("FK_FIXTURES");
@@ -19,7 +19,7 @@ const char *fkt_fixture(const char *name)
     return buf;
 }
 
-const char *fkt_tmpdir(void)
+const char *fk_test_tmpdir(void)
 {
     static _Thread_local char buf[256];
     snprintf(buf, sizeof buf, "/tmp/fidkit-test-XXXXXX");
@@ -27,16 +27,16 @@ const char *fkt_tmpdir(void)
     return buf;
 }
 
-fk_array fkt_load_npy(const char *name)
+fk_array fk_test_load_npy(const char *name)
 {
     fk_array a;
     fk_error e;
-    fk_status s = fk_npz_load(fkt_fixture(name), NULL, &a, &e);
+    fk_status s = fk_npz_load(fk_test_fixture(name), NULL, &a, &e);
     cr_assert_eq(s, FK_OK, "loading reference %s: %s", name, e.msg);
     return a;
 }
 
-int fkt_run_cli(char *out, size_t cap, const char *fmt, ...)
+int fk_test_run_cli(char *out, size_t cap, const char *fmt, ...)
 {
     char args[8192], cmd[8448];
     va_list ap;
@@ -56,7 +56,7 @@ int fkt_run_cli(char *out, size_t cap, const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-double fkt_tol_ratio(const double *a, const double *b, size_t n, double atol, double rtol)
+double fk_test_tol_ratio(const double *a, const double *b, size_t n, double atol, double rtol)
 {
     double worst = 0;
     for (size_t i = 0; i < n; i++) {

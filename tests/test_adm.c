@@ -63,7 +63,7 @@ static void write_ref(const char *ref, const char *images, const char *feats)
 
 Test(adm, equals_its_parts, .timeout = 600)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char out[65536], real[512], fake[512], ref[512], feats[512], stats[512];
     snprintf(real, sizeof real, "%s/real.npy", dir);
     snprintf(fake, sizeof fake, "%s/fake.npy", dir);
@@ -73,28 +73,28 @@ Test(adm, equals_its_parts, .timeout = 600)
     const char *bb = "--backbone inception_v3_random --quiet";
     /* The demo's two-set FID, smaller: 12 generated images per side through
      * the random-weights Inception. */
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "demo --fid-only --n 12 --out %s", dir), 0, "%s", out);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "demo --fid-only --n 12 --out %s", dir), 0, "%s", out);
     cr_assert(strstr(out, "FID: "), "%s", out);
     cr_assert(strstr(out, "inception_v3/fid:pool3@random-0/299/clean"), "%s", out);
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "extract %s -o %s --outputs pool3,spatial %s", real, feats, bb),
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "extract %s -o %s --outputs pool3,spatial %s", real, feats, bb),
                  0, "%s", out);
     write_ref(ref, real, feats);
 
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "adm %s %s %s --ci none --json", ref, fake, bb), 0, "%s", out);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "adm %s %s %s --ci none --json", ref, fake, bb), 0, "%s", out);
     char *adm = strdup(out);
 
     /* FID: the sample's features against the reference's statistics. */
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "stats %s -o %s %s", real, stats, bb), 0, "%s", out);
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "fid %s %s %s --json", stats, fake, bb), 0, "%s", out);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "stats %s -o %s %s", real, stats, bb), 0, "%s", out);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "fid %s %s %s --json", stats, fake, bb), 0, "%s", out);
     double fid = value_after(out, "\"metric\"");
     double adm_fid = value_after(adm, "\"name\": \"FID\"");
     cr_assert(fabs(adm_fid - fid) <= 1e-9 * fabs(fid) + 1e-12, "adm FID %.12g, fid %.12g", adm_fid, fid);
 
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "is %s %s --convention adm --json", fake, bb), 0, "%s", out);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "is %s %s --convention adm --json", fake, bb), 0, "%s", out);
     double is = value_after(out, "\"metric\"");
     cr_assert(fabs(value_after(adm, "\"name\": \"Inception Score\"") - is) <= 1e-12 * is);
 
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "score %s %s %s --metrics pr --ci none --json", real, fake, bb),
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "score %s %s %s --metrics pr --ci none --json", real, fake, bb),
                  0, "%s", out);
     cr_assert_eq(value_after(adm, "\"name\": \"Precision\""), value_after(out, "\"name\":\t\"precision\""));
     cr_assert_eq(value_after(adm, "\"name\": \"Recall\""), value_after(out, "\"name\":\t\"recall\""));
@@ -105,7 +105,7 @@ Test(adm, equals_its_parts, .timeout = 600)
 
 Test(adm, missing_reference_statistics)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char out[8192], ref[512];
     snprintf(ref, sizeof ref, "%s/ref.npz", dir);
     /* An npz with images but no mu/sigma is not a reference batch. */
@@ -116,7 +116,7 @@ Test(adm, missing_reference_statistics)
     cr_assert_eq(fk_npz_writer_open(&w, ref, 0, &e), FK_OK);
     cr_assert_eq(fk_npz_writer_add(w, "arr_0", &a, &e), FK_OK);
     cr_assert_eq(fk_npz_writer_commit(w, &e), FK_OK);
-    int rc = fkt_run_cli(out, sizeof out, "adm %s %s --backbone inception_v3_random --quiet --ci none", ref, ref);
+    int rc = fk_test_run_cli(out, sizeof out, "adm %s %s --backbone inception_v3_random --quiet --ci none", ref, ref);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "has no array 'mu'"), "%s", out);
 }

@@ -23,13 +23,13 @@
 
 static const char *const configs[] = {"clip_jit.yaml", "clip_oa.yaml", "clip_hf.yaml"};
 
-/* fkt_fixture has one buffer: commands name several fixtures at once. */
+/* fk_test_fixture has one buffer: commands name several fixtures at once. */
 static const char *fx(const char *name)
 {
     static _Thread_local char ring[8][4096];
     static _Thread_local int next;
     char *b = ring[next++ % 8];
-    snprintf(b, sizeof ring[0], "%s", fkt_fixture(name));
+    snprintf(b, sizeof ring[0], "%s", fk_test_fixture(name));
     return b;
 }
 
@@ -55,7 +55,7 @@ static fk_backbone *open_backbone(const char *cfg_name, const char *output)
     fk_config c;
     fk_error e = {0};
     fk_backbone *b = NULL;
-    cr_assert(fk_config_load(fkt_fixture(cfg_name), &c, &e) == FK_OK, "%s", e.msg);
+    cr_assert(fk_config_load(fk_test_fixture(cfg_name), &c, &e) == FK_OK, "%s", e.msg);
     const char *outs[1] = {output};
     fk_status st = fk_backbone_open(&c, outs, 1, &b, &e);
     cr_assert(st == FK_OK, "%s: %s", cfg_name, e.msg);
@@ -67,7 +67,7 @@ static void *open_text(const char *cfg_name, const fk_plugin **p, char *weights,
 {
     fk_config c;
     fk_error e = {0};
-    cr_assert(fk_config_load(fkt_fixture(cfg_name), &c, &e) == FK_OK, "%s", e.msg);
+    cr_assert(fk_config_load(fk_test_fixture(cfg_name), &c, &e) == FK_OK, "%s", e.msg);
     cr_assert(fk_plugin_load("clip", p, &e) == FK_OK, "%s", e.msg);
     cr_assert(FK_PLUGIN_HAS(*p, encode_text), "clip has no encode_text");
     cr_assert(fk_config_weights_path(&c, weights, n, &e) == FK_OK, "%s", e.msg);
@@ -83,10 +83,10 @@ static void *open_text(const char *cfg_name, const fk_plugin **p, char *weights,
 
 Test(clip, tokens_identical_to_reference)
 {
-    fk_array blob = fkt_load_npy("texts.npy"), off = fkt_load_npy("texts_off.npy"),
-             ref = fkt_load_npy("tokens.npy"), trunc = fkt_load_npy("truncated.npy");
+    fk_array blob = fk_test_load_npy("texts.npy"), off = fk_test_load_npy("texts_off.npy"),
+             ref = fk_test_load_npy("tokens.npy"), trunc = fk_test_load_npy("truncated.npy");
     char bpe[2048];
-    snprintf(bpe, sizeof bpe, "%s", fkt_fixture("bpe_simple_vocab_16e6.txt.gz"));
+    snprintf(bpe, sizeof bpe, "%s", fk_test_fixture("bpe_simple_vocab_16e6.txt.gz"));
     fk_tokenizer *tok;
     fk_error e = {0};
     cr_assert(fk_tokenizer_open(bpe, &tok, &e) == FK_OK, "%s", e.msg);
@@ -115,7 +115,7 @@ Test(clip, tokens_identical_to_reference)
 
 Test(clip, image_embeddings_every_format)
 {
-    fk_array x = fkt_load_npy("inputs.npy"), ref = fkt_load_npy("image_emb.npy");
+    fk_array x = fk_test_load_npy("inputs.npy"), ref = fk_test_load_npy("image_emb.npy");
     cr_assert(x.shape[0] == N_IMAGES && ref.shape[1] == 64);
     for (int k = 0; k < 3; k++) {
         fk_backbone *b = open_backbone(configs[k], "image");
@@ -138,7 +138,7 @@ Test(clip, image_embeddings_every_format)
 
 Test(clip, text_embeddings_every_format)
 {
-    fk_array tok = fkt_load_npy("tokens.npy"), ref = fkt_load_npy("text_emb.npy");
+    fk_array tok = fk_test_load_npy("tokens.npy"), ref = fk_test_load_npy("text_emb.npy");
     int n = (int)tok.shape[0];
     float *out = malloc((size_t)n * 64 * sizeof *out);
     for (int k = 0; k < 3; k++) {
@@ -200,12 +200,12 @@ static int read_per_pair(const char *path, int from_end, double *vals, int cap)
 
 Test(clip, clipscore_cli_hessel)
 {
-    fk_array per = fkt_load_npy("hessel_per.npy"), cs = fkt_load_npy("hessel_cos.npy"),
-             sum = fkt_load_npy("summary.npy");
+    fk_array per = fk_test_load_npy("hessel_per.npy"), cs = fk_test_load_npy("hessel_cos.npy"),
+             sum = fk_test_load_npy("summary.npy");
     const double *s = sum.data;
     char out[16384], csv[2048];
-    snprintf(csv, sizeof csv, "%s/per_pair_hessel.csv", fkt_tmpdir());
-    int rc = fkt_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --json --per-pair '%s'",
+    snprintf(csv, sizeof csv, "%s/per_pair_hessel.csv", fk_test_tmpdir());
+    int rc = fk_test_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --json --per-pair '%s'",
                          fx("manifest.csv"), fx("clip_jit.yaml"), csv);
     cr_assert(rc == 0, "%s", out);
     cr_assert(strstr(out, "\"convention\":\t\"hessel\"") && strstr(out, "A photo depicts "), "%s", out);
@@ -229,12 +229,12 @@ Test(clip, clipscore_cli_hessel)
 
 Test(clip, clipscore_cli_torchmetrics_hf_jsonl)
 {
-    fk_array per = fkt_load_npy("tm_per.npy"), sum = fkt_load_npy("summary.npy");
+    fk_array per = fk_test_load_npy("tm_per.npy"), sum = fk_test_load_npy("summary.npy");
     const double *s = sum.data;
     char out[16384], csv[2048];
-    snprintf(csv, sizeof csv, "%s/per_pair_tm.csv", fkt_tmpdir());
+    snprintf(csv, sizeof csv, "%s/per_pair_tm.csv", fk_test_tmpdir());
     /* clip_hf.yaml names no merge list: the one beside the weights is used */
-    int rc = fkt_run_cli(out, sizeof out,
+    int rc = fk_test_run_cli(out, sizeof out,
                          "clipscore '%s' --backbone '%s' --convention torchmetrics --json --per-pair '%s'",
                          fx("manifest.jsonl"), fx("clip_hf.yaml"), csv);
     cr_assert(rc == 0, "%s", out);
@@ -254,10 +254,10 @@ Test(clip, clipscore_cli_torchmetrics_hf_jsonl)
 
 Test(clip, refclipscore_cli)
 {
-    fk_array per = fkt_load_npy("refclip_per.npy"), sum = fkt_load_npy("summary.npy");
+    fk_array per = fk_test_load_npy("refclip_per.npy"), sum = fk_test_load_npy("summary.npy");
     char out[16384], csv[2048];
-    snprintf(csv, sizeof csv, "%s/per_pair_ref.csv", fkt_tmpdir());
-    int rc = fkt_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --refs '%s' --json --per-pair '%s'",
+    snprintf(csv, sizeof csv, "%s/per_pair_ref.csv", fk_test_tmpdir());
+    int rc = fk_test_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --refs '%s' --json --per-pair '%s'",
                          fx("manifest.csv"), fx("clip_oa.yaml"),
                          fx("refs.csv"), csv);
     cr_assert(rc == 0, "%s", out);
@@ -269,7 +269,7 @@ Test(clip, refclipscore_cli)
     for (int i = 0; i < n; i++)
         near(v[i], ((const double *)per.data)[i], "per-pair RefCLIP-S");
     /* RefCLIP-S only in the hessel convention */
-    rc = fkt_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --refs '%s' --convention torchmetrics",
+    rc = fk_test_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --refs '%s' --convention torchmetrics",
                      fx("manifest.csv"), fx("clip_oa.yaml"), fx("refs.csv"));
     cr_assert(rc == 2, "%s", out);
     fk_array_free(&per);
@@ -280,27 +280,27 @@ Test(clip, clipscore_cli_errors)
 {
     char out[16384];
     /* captions longer than 77 tokens with --no-truncate */
-    int rc = fkt_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --no-truncate",
+    int rc = fk_test_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --no-truncate",
                          fx("manifest.csv"), fx("clip_jit.yaml"));
     cr_assert(rc != 0 && strstr(out, "caption"), "%s", out);
     /* a merge list that does not exist */
-    rc = fkt_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --bpe /nonexistent/bpe.txt.gz",
+    rc = fk_test_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --bpe /nonexistent/bpe.txt.gz",
                      fx("manifest.csv"), fx("clip_jit.yaml"));
     cr_assert(rc != 0 && strstr(out, "bpe"), "%s", out);
     /* a dataset without captions */
-    rc = fkt_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s'", fx("images"),
+    rc = fk_test_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s'", fx("images"),
                      fx("clip_jit.yaml"));
     cr_assert(rc != 0 && strstr(out, "manifest"), "%s", out);
-    rc = fkt_run_cli(out, sizeof out, "clipscore '%s' --convention nope", fx("manifest.csv"));
+    rc = fk_test_run_cli(out, sizeof out, "clipscore '%s' --convention nope", fx("manifest.csv"));
     cr_assert(rc == 2, "%s", out);
 }
 
 Test(clip, clip_fd_through_fid)
 {
-    fk_array fd = fkt_load_npy("fd.npy");
+    fk_array fd = fk_test_load_npy("fd.npy");
     char out[16384], a[2048];
     snprintf(a, sizeof a, "%s", fx("fd_a"));
-    int rc = fkt_run_cli(out, sizeof out, "fid '%s' '%s' --backbone '%s' --json --quiet", a,
+    int rc = fk_test_run_cli(out, sizeof out, "fid '%s' '%s' --backbone '%s' --json --quiet", a,
                          fx("fd_b"), fx("clip_jit.yaml"));
     cr_assert(rc == 0, "%s", out);
     cr_assert(strstr(out, "clip/vit-tiny-test:image@"), "%s", out);
@@ -359,17 +359,17 @@ Test(clip, wrong_weights_and_inputs)
     /* tiny weights under a published variant: a shape error naming the key */
     fk_config c;
     fk_error e = {0};
-    cr_assert(fk_config_load(fkt_fixture("clip_jit.yaml"), &c, &e) == FK_OK);
+    cr_assert(fk_config_load(fk_test_fixture("clip_jit.yaml"), &c, &e) == FK_OK);
     snprintf(c.variant, sizeof c.variant, "vit-b-32");
     fk_backbone *b = NULL;
     cr_assert(fk_backbone_open(&c, NULL, 0, &b, &e) != FK_OK);
     cr_assert(strstr(e.msg, "visual.conv1.weight") && strstr(e.msg, "shape"), "%s", e.msg);
     /* a file that is no CLIP */
-    cr_assert(fk_config_load(fkt_fixture("clip_jit.yaml"), &c, &e) == FK_OK);
+    cr_assert(fk_config_load(fk_test_fixture("clip_jit.yaml"), &c, &e) == FK_OK);
     snprintf(c.weights_file, sizeof c.weights_file, "./tokens.npy");
     cr_assert(fk_backbone_open(&c, NULL, 0, &b, &e) != FK_OK);
     /* the positional embedding fixes the input side */
-    cr_assert(fk_config_load(fkt_fixture("clip_jit.yaml"), &c, &e) == FK_OK);
+    cr_assert(fk_config_load(fk_test_fixture("clip_jit.yaml"), &c, &e) == FK_OK);
     c.input.size = 256;
     cr_assert(fk_backbone_open(&c, NULL, 0, &b, &e) == FK_ERR_ARG);
     cr_assert(strstr(e.msg, "224"), "%s", e.msg);
@@ -383,7 +383,7 @@ Test(clip, random_weights)
     fk_error e = {0};
     snprintf(path, sizeof path, "%s/configs/clip_vit_b32_random.yaml", getenv("FK_SOURCE_DIR"));
     cr_assert(fk_config_load(path, &c, &e) == FK_OK, "%s", e.msg);
-    fk_array x = fkt_load_npy("inputs.npy");
+    fk_array x = fk_test_load_npy("inputs.npy");
     float big[2 * 512];
     fk_backbone *b = NULL;
     cr_assert(fk_backbone_open(&c, NULL, 0, &b, &e) == FK_OK, "%s", e.msg);

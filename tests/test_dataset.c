@@ -18,7 +18,7 @@
 static fk_dataset *open_ds(const char *name, const fk_dataset_options *o)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s", fkt_fixture(name));
+    snprintf(path, sizeof path, "%s", fk_test_fixture(name));
     fk_dataset *ds = NULL;
     fk_error e;
     fk_status s = fk_dataset_open(path, o, &ds, &e);
@@ -32,7 +32,7 @@ static void open_fails(const char *name, const fk_dataset_options *o, fk_status 
                        char *msg, size_t cap)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s", fkt_fixture(name));
+    snprintf(path, sizeof path, "%s", fk_test_fixture(name));
     fk_dataset *ds = NULL;
     fk_error e;
     fk_error_clear(&e);
@@ -52,7 +52,7 @@ typedef struct lines {
 
 static lines read_lines(const char *name)
 {
-    FILE *f = fopen(fkt_fixture(name), "rb");
+    FILE *f = fopen(fk_test_fixture(name), "rb");
     cr_assert(f, "cannot open fixture %s", name);
     lines L = {0};
     L.buf = calloc(1, 1 << 20);
@@ -134,7 +134,7 @@ Test(dataset, folder_order_is_pythons_sorted)
 Test(dataset, folder_pixels_equal_pil)
 {
     fk_dataset *ds = open_ds("imgs", NULL);
-    fk_array ref = fkt_load_npy("imgs_pixels.npy");
+    fk_array ref = fk_test_load_npy("imgs_pixels.npy");
     assert_pixels(ds, &ref, NULL);
     fk_array_free(&ref);
     fk_dataset_close(ds);
@@ -146,7 +146,7 @@ Test(dataset, zip_order_and_pixels)
     lines L = read_lines("imgs_names.txt");
     cr_assert_str_eq(fk_dataset_kind(ds), "zip");
     assert_names(ds, &L);
-    fk_array ref = fkt_load_npy("imgs_pixels.npy");
+    fk_array ref = fk_test_load_npy("imgs_pixels.npy");
     assert_pixels(ds, &ref, NULL);
     fk_array_free(&ref);
     free_lines(&L);
@@ -157,7 +157,7 @@ Test(dataset, npz_npy_pixels)
 {
     const char *files[] = {"imgs.npz", "imgs_c.npz", "imgs.npy"};
     const char *kinds[] = {"npz", "npz", "npy"};
-    fk_array ref = fkt_load_npy("imgs_pixels.npy");
+    fk_array ref = fk_test_load_npy("imgs_pixels.npy");
     for (int f = 0; f < 3; f++) {
         fk_dataset *ds = open_ds(files[f], NULL);
         cr_assert_str_eq(fk_dataset_kind(ds), kinds[f]);
@@ -207,8 +207,8 @@ Test(dataset, mixed_sizes)
     fk_dataset *ds = open_ds("mixed", NULL);
     lines L = read_lines("mixed_names.txt");
     assert_names(ds, &L);
-    fk_array pix = fkt_load_npy("mixed_pixels.npy");
-    fk_array shp = fkt_load_npy("mixed_shapes.npy");
+    fk_array pix = fk_test_load_npy("mixed_pixels.npy");
+    fk_array shp = fk_test_load_npy("mixed_shapes.npy");
     cr_assert_eq(shp.shape[0], L.n);
     const int64_t *hw = shp.data;
     size_t off = 0;
@@ -240,7 +240,7 @@ Test(dataset, array_layouts)
     const char *want[] = {"gray_rgb.npy", "c1_rgb.npy", "rgba_rgb.npy"};
     for (int k = 0; k < 3; k++) {
         fk_dataset *ds = open_ds(in[k], NULL);
-        fk_array ref = fkt_load_npy(want[k]);
+        fk_array ref = fk_test_load_npy(want[k]);
         assert_pixels(ds, &ref, NULL);
         fk_array_free(&ref);
         fk_dataset_close(ds);
@@ -256,7 +256,7 @@ Test(dataset, npz_member_option)
     o.member = "samples";
     fk_dataset *ds = open_ds("named.npz", &o);
     cr_assert_str_eq(fk_dataset_item_name(ds, 0), "samples[0]");
-    fk_array ref = fkt_load_npy("imgs_pixels.npy");
+    fk_array ref = fk_test_load_npy("imgs_pixels.npy");
     assert_pixels(ds, &ref, NULL);
     fk_array_free(&ref);
     fk_dataset_close(ds);
@@ -315,8 +315,8 @@ Test(dataset, list_file)
     cr_assert_str_eq(fk_dataset_kind(ds), "list");
     lines L = read_lines("list_expected.txt");
     assert_names(ds, &L);
-    fk_array idx = fkt_load_npy("list_index.npy");
-    fk_array ref = fkt_load_npy("imgs_pixels.npy");
+    fk_array idx = fk_test_load_npy("list_index.npy");
+    fk_array ref = fk_test_load_npy("imgs_pixels.npy");
     assert_pixels(ds, &ref, idx.data);
     fk_array_free(&idx);
     fk_array_free(&ref);
@@ -328,7 +328,7 @@ static void check_manifest(const char *name, const char *kind)
 {
     fk_dataset *ds = open_ds(name, NULL);
     cr_assert_str_eq(fk_dataset_kind(ds), kind);
-    FILE *f = fopen(fkt_fixture("captions_expected.bin"), "rb");
+    FILE *f = fopen(fk_test_fixture("captions_expected.bin"), "rb");
     cr_assert(f);
     int64_t n = 0;
     uint32_t len;
@@ -345,8 +345,8 @@ static void check_manifest(const char *name, const char *kind)
     cr_assert_gt(n, 0);
     cr_assert_eq(fk_dataset_size(ds), n);
     cr_assert_str_eq(fk_dataset_item_name(ds, 3), "imgs/sub dir/space name.ppm");
-    fk_array idx = fkt_load_npy("captions_index.npy");
-    fk_array ref = fkt_load_npy("imgs_pixels.npy");
+    fk_array idx = fk_test_load_npy("captions_index.npy");
+    fk_array ref = fk_test_load_npy("imgs_pixels.npy");
     assert_pixels(ds, &ref, idx.data);
     fk_array_free(&idx);
     fk_array_free(&ref);
@@ -391,10 +391,10 @@ Test(dataset, limit_keeps_the_first)
 
 static void check_subset(const char *file, int64_t k, uint64_t seed, const char *ref_name)
 {
-    fk_array ref = fkt_load_npy(ref_name);
+    fk_array ref = fk_test_load_npy(ref_name);
     cr_assert_eq(ref.shape[0], k);
     const int64_t *want = ref.data;
-    fk_array pix = fkt_load_npy("imgs_pixels.npy");
+    fk_array pix = fk_test_load_npy("imgs_pixels.npy");
     lines L = read_lines("imgs_names.txt");
     fk_dataset_options o = fk_dataset_default_options();
     o.limit = k;
@@ -495,14 +495,14 @@ Test(dataset, not_a_dataset)
 
 Test(dataset, empty_folder_and_bad_args)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     fk_dataset *ds = NULL;
     fk_error e;
     cr_assert_eq(fk_dataset_open(dir, NULL, &ds, &e), FK_ERR_FORMAT);
     cr_assert(strstr(e.msg, dir) && strstr(e.msg, "no images"), "%s", e.msg);
     rmdir(dir);
     char path[4096];
-    snprintf(path, sizeof path, "%s", fkt_fixture("imgs_names.txt"));
+    snprintf(path, sizeof path, "%s", fk_test_fixture("imgs_names.txt"));
     /* .txt is a list: its lines are not images, so loading item 0 fails. */
     cr_assert_eq(fk_dataset_open(path, NULL, &ds, &e), FK_OK, "%s", e.msg);
     fk_image im;
@@ -510,7 +510,7 @@ Test(dataset, empty_folder_and_bad_args)
     cr_assert_eq(fk_dataset_load(ds, -1, &im, &e), FK_ERR_ARG);
     cr_assert_eq(fk_dataset_load(ds, fk_dataset_size(ds), &im, &e), FK_ERR_ARG);
     fk_dataset_close(ds);
-    snprintf(path, sizeof path, "%s", fkt_fixture("mixed_shapes.npy"));
+    snprintf(path, sizeof path, "%s", fk_test_fixture("mixed_shapes.npy"));
     cr_assert_eq(fk_dataset_open(path, NULL, &ds, &e), FK_ERR_FORMAT);
     cr_assert(strstr(e.msg, "int64"), "%s", e.msg);
 }
@@ -546,7 +546,7 @@ static void *hammer_run(void *arg)
 
 Test(dataset, concurrent_loads)
 {
-    fk_array ref = fkt_load_npy("imgs_pixels.npy");
+    fk_array ref = fk_test_load_npy("imgs_pixels.npy");
     const char *files[] = {"imgs.zip", "imgs.npz", "imgs_c.npz", "imgs.npy", "imgs"};
     for (int f = 0; f < 5; f++) {
         fk_dataset *ds = open_ds(files[f], NULL);

@@ -24,8 +24,8 @@ static fk_fd_result run_case_opt(const char *name, const fk_fd_options *opt)
     snprintf(pb, sizeof pb, "%s_b.npz", name);
     fk_stats a, b;
     fk_error e;
-    cr_assert_eq(fk_stats_read(fkt_fixture(pa), &a, &e), FK_OK, "%s", e.msg);
-    cr_assert_eq(fk_stats_read(fkt_fixture(pb), &b, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_stats_read(fk_test_fixture(pa), &a, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_stats_read(fk_test_fixture(pb), &b, &e), FK_OK, "%s", e.msg);
     cr_assert_eq(a.has_tag, 0, "pytorch-fid style files carry no tag");
     fk_fd_result r;
     cr_assert_eq(fk_frechet(a.d, a.mu, a.sigma, b.mu, b.sigma, opt, &r, &e), FK_OK, "%s: %s", name,
@@ -39,14 +39,14 @@ static void check(const char *name, fk_fd_method method, double rtol)
 {
     char pe[256];
     snprintf(pe, sizeof pe, "%s_expected.npy", name);
-    fk_array ex = fkt_load_npy(pe);
+    fk_array ex = fk_test_load_npy(pe);
     cr_assert_eq(fk_array_count(&ex), 3);
     const double *want = ex.data;
     fk_fd_result r = run_case(name, method);
     double got[3] = {r.fd, r.mean_term, r.trace_term};
     /* Absolute floor: rounding on the scale of the traces. */
     double atol = 1e-9 * (fabs(want[2]) + fabs(want[1]) + 1e-3);
-    double ratio = fkt_tol_ratio(got, want, 3, atol, rtol);
+    double ratio = fk_test_tol_ratio(got, want, 3, atol, rtol);
     cr_assert(ratio <= 1.0, "%s: fd %.17g (ref %.17g), mean %.17g (%.17g), trace %.17g (%.17g): "
               "%.3g of tolerance", name, got[0], want[0], got[1], want[1], got[2], want[2], ratio);
     cr_assert(!isnan(r.fd) && r.fd >= 0);
@@ -87,8 +87,8 @@ Test(frechet, cholesky_only_refuses_singular)
 {
     fk_stats a, b;
     fk_error e;
-    cr_assert_eq(fk_stats_read(fkt_fixture("sing_both_a.npz"), &a, &e), FK_OK);
-    cr_assert_eq(fk_stats_read(fkt_fixture("sing_both_b.npz"), &b, &e), FK_OK);
+    cr_assert_eq(fk_stats_read(fk_test_fixture("sing_both_a.npz"), &a, &e), FK_OK);
+    cr_assert_eq(fk_stats_read(fk_test_fixture("sing_both_b.npz"), &b, &e), FK_OK);
     fk_fd_options o = fk_fd_default_options();
     o.method = FK_FD_CHOLESKY;
     fk_fd_result r;
@@ -143,7 +143,7 @@ Test(frechet, single_precision_route_within_1e5, .timeout = 120)
     for (int i = 0; i < 2; i++) {
         char pe[64];
         snprintf(pe, sizeof pe, "%s_expected.npy", cases[i]);
-        fk_array ex = fkt_load_npy(pe);
+        fk_array ex = fk_test_load_npy(pe);
         fk_fd_options o = fk_fd_default_options();
         o.single_precision = 1;
         fk_fd_result r = run_case_opt(cases[i], &o);

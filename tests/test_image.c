@@ -50,8 +50,8 @@ static long compare_case(const char *file, const char *npy, const char *option, 
                          size_t cap)
 {
     char path[4096], epath[4096];
-    snprintf(path, sizeof path, "%s", fkt_fixture(file));
-    snprintf(epath, sizeof epath, "%s", fkt_fixture(npy));
+    snprintf(path, sizeof path, "%s", fk_test_fixture(file));
+    snprintf(epath, sizeof epath, "%s", fk_test_fixture(npy));
     expected x;
     if (!load_expected(epath, &x)) {
         snprintf(why, cap, "%s: cannot read the reference %s", file, npy);
@@ -84,8 +84,8 @@ static long compare_case(const char *file, const char *npy, const char *option, 
 
 Test(image, every_pixel_matches_pil)
 {
-    FILE *f = fopen(fkt_fixture("good.txt"), "r");
-    cr_assert(f, "missing %s: run tests/ref/image.py", fkt_fixture("good.txt"));
+    FILE *f = fopen(fk_test_fixture("good.txt"), "r");
+    cr_assert(f, "missing %s: run tests/ref/image.py", fk_test_fixture("good.txt"));
     char file[512], npy[512], option[32], why[2048], failures[8192] = "";
     int cases = 0, failed = 0;
     while (fscanf(f, "%511s %511s %31s", file, npy, option) == 3) {
@@ -106,17 +106,17 @@ Test(image, every_pixel_matches_pil)
 Test(image, gray16_options_differ)
 {
     expected clip, scaled;
-    cr_assert(load_expected(fkt_fixture("good/gray16.png.npy"), &clip));
-    cr_assert(load_expected(fkt_fixture("good/gray16.png.scaled.npy"), &scaled));
+    cr_assert(load_expected(fk_test_fixture("good/gray16.png.npy"), &clip));
+    cr_assert(load_expected(fk_test_fixture("good/gray16.png.scaled.npy"), &scaled));
     size_t n = (size_t)clip.w * clip.h * 3, differ = 0;
     for (size_t i = 0; i < n; i++)
         differ += clip.px[i] != scaled.px[i];
     cr_assert_gt(differ, n / 2);
     fk_image a, b;
     fk_decode_options o = fk_decode_default_options();
-    cr_assert_eq(fk_image_load(fkt_fixture("good/gray16.png"), &o, &a, NULL), FK_OK);
+    cr_assert_eq(fk_image_load(fk_test_fixture("good/gray16.png"), &o, &a, NULL), FK_OK);
     o.gray16_pil_clip = 1;
-    cr_assert_eq(fk_image_load(fkt_fixture("good/gray16.png"), &o, &b, NULL), FK_OK);
+    cr_assert_eq(fk_image_load(fk_test_fixture("good/gray16.png"), &o, &b, NULL), FK_OK);
     cr_assert(memcmp(a.rgb, scaled.px, n) == 0, "default is not v >> 8");
     cr_assert(memcmp(b.rgb, clip.px, n) == 0, "gray16_pil_clip is not PIL's clipping");
     fk_image_free(&a);
@@ -128,7 +128,7 @@ Test(image, gray16_options_differ)
 static void expect_failure(const char *name, fk_status code, const char *phrase)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s", fkt_fixture(name));
+    snprintf(path, sizeof path, "%s", fk_test_fixture(name));
     fk_image im = {1, 1, NULL};
     fk_error e;
     fk_error_clear(&e);
@@ -159,12 +159,12 @@ Test(image, broken_files_fail_with_reason)
  * refuse them too, never return made-up pixels. */
 Test(image, refuses_what_pil_refuses)
 {
-    FILE *f = fopen(fkt_fixture("refused.txt"), "r");
-    cr_assert(f, "missing %s: run tests/ref/image.py", fkt_fixture("refused.txt"));
+    FILE *f = fopen(fk_test_fixture("refused.txt"), "r");
+    cr_assert(f, "missing %s: run tests/ref/image.py", fk_test_fixture("refused.txt"));
     char name[512], path[4096], accepted[4096] = "";
     int count = 0, wrong = 0;
     while (fscanf(f, "%511s", name) == 1) {
-        snprintf(path, sizeof path, "%s", fkt_fixture(name));
+        snprintf(path, sizeof path, "%s", fk_test_fixture(name));
         fk_image im;
         fk_error e;
         fk_status s = fk_image_load(path, NULL, &im, &e);
@@ -190,7 +190,7 @@ Test(image, pixel_limit_is_checked_before_decoding)
     fk_decode_options o = fk_decode_default_options();
     cr_assert_eq(o.max_pixels, 89478485);
     /* jpeg_q90_444.jpg is 80 x 64 = 5120 pixels. */
-    const char *jpg = fkt_fixture("good/jpeg_q90_444.jpg");
+    const char *jpg = fk_test_fixture("good/jpeg_q90_444.jpg");
     fk_image im;
     fk_error e;
     o.max_pixels = 5120;
@@ -205,7 +205,7 @@ Test(image, pixel_limit_is_checked_before_decoding)
                              "good/tga_rgb.tga"};
     o.max_pixels = 84;
     for (size_t i = 0; i < sizeof limited / sizeof *limited; i++)
-        cr_expect_eq(fk_image_load(fkt_fixture(limited[i]), &o, &im, &e), FK_ERR_UNSUPPORTED,
+        cr_expect_eq(fk_image_load(fk_test_fixture(limited[i]), &o, &im, &e), FK_ERR_UNSUPPORTED,
                      "%s not limited", limited[i]);
     o.max_pixels = -1;
     cr_assert_eq(fk_image_load(jpg, &o, &im, &e), FK_ERR_ARG);
@@ -213,7 +213,7 @@ Test(image, pixel_limit_is_checked_before_decoding)
 
 Test(image, decode_from_memory_equals_load)
 {
-    const char *path = fkt_fixture("good/webp_lossy_rgba.webp");
+    const char *path = fk_test_fixture("good/webp_lossy_rgba.webp");
     FILE *f = fopen(path, "rb");
     cr_assert(f);
     uint8_t buf[1 << 16];
@@ -238,13 +238,13 @@ Test(image, decode_from_memory_equals_load)
  * tail PIL ignores) decodes; none crashes. Run under the sanitizer build. */
 Test(image, prefixes_never_crash)
 {
-    FILE *list = fopen(fkt_fixture("good.txt"), "r");
+    FILE *list = fopen(fk_test_fixture("good.txt"), "r");
     cr_assert(list);
     char file[512], npy[512], option[32];
     int tried = 0;
     static uint8_t buf[1 << 20];
     while (fscanf(list, "%511s %511s %31s", file, npy, option) == 3) {
-        FILE *f = fopen(fkt_fixture(file), "rb");
+        FILE *f = fopen(fk_test_fixture(file), "rb");
         cr_assert(f, "%s", file);
         size_t n = fread(buf, 1, sizeof buf, f);
         fclose(f);

@@ -83,13 +83,13 @@ static void check_against_ref(const char *variant, const char *weights_file, con
                               int n_out, const char *const *outs, int batch, int channels_last)
 {
     const fk_plugin *pl = plugin();
-    fk_array in = fkt_load_npy("inputs.npy");
+    fk_array in = fk_test_load_npy("inputs.npy");
     cr_assert(in.dtype == FK_F32 && in.ndim == 4 && in.shape[1] == 3 && in.shape[2] == SIDE);
     int n = (int)in.shape[0];
     cr_assert(n > 0);
 
     char wpath[4096];
-    snprintf(wpath, sizeof wpath, "%s", weights_file ? fkt_fixture(weights_file) : "");
+    snprintf(wpath, sizeof wpath, "%s", weights_file ? fk_test_fixture(weights_file) : "");
     fk_plugin_params p = params(variant, weights_file ? wpath : NULL, n_out, outs);
     fk_option_value opt = {.i = channels_last};
     p.options = &opt;
@@ -118,7 +118,7 @@ static void check_against_ref(const char *variant, const char *weights_file, con
     for (int k = 0; k < n_out; k++) {
         char name[128];
         snprintf(name, sizeof name, "%s_%s.npy", prefix, outs[k]);
-        fk_array ref = fkt_load_npy(name);
+        fk_array ref = fk_test_load_npy(name);
         cr_assert(ref.dtype == FK_F32 && ref.ndim == 2 && ref.shape[0] == n && ref.shape[1] == dims[k],
                   "%s has an unexpected shape", name);
         size_t m = (size_t)n * dims[k];
@@ -180,7 +180,7 @@ static void expect_open_error(const char *weights_file, const char *const *needl
 {
     const char *outs[] = {"pool3"};
     char wpath[4096];
-    snprintf(wpath, sizeof wpath, "%s", fkt_fixture(weights_file));
+    snprintf(wpath, sizeof wpath, "%s", fk_test_fixture(weights_file));
     fk_plugin_params p = params("fid", wpath, 1, outs);
     fk_error e = {0};
     void *inst = NULL;
@@ -308,7 +308,7 @@ Test(inception, describe)
 Test(inception, random_weights)
 {
     const fk_plugin *pl = plugin();
-    fk_array in = fkt_load_npy("inputs.npy");
+    fk_array in = fk_test_load_npy("inputs.npy");
     int n = (int)in.shape[0];
     cr_assert(n > 1);
     float *pool3 = malloc((size_t)n * 2048 * sizeof(float));

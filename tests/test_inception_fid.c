@@ -28,24 +28,24 @@ static void check_mode(const char *mode, int nformats)
 {
     static const char *const formats[] = {"w_pth", "w_legacy_pth", "w_safetensors"};
     char out[16384], real[1024], fake[1024], cfg[1024], name[128];
-    snprintf(real, sizeof real, "%s", fkt_fixture("real"));
-    snprintf(fake, sizeof fake, "%s", fkt_fixture("fake"));
+    snprintf(real, sizeof real, "%s", fk_test_fixture("real"));
+    snprintf(fake, sizeof fake, "%s", fk_test_fixture("fake"));
     snprintf(name, sizeof name, "fid_%s.npy", mode);
-    fk_array ef = fkt_load_npy(name);
+    fk_array ef = fk_test_load_npy(name);
     snprintf(name, sizeof name, "is_%s.npy", mode);
-    fk_array ei = fkt_load_npy(name);
+    fk_array ei = fk_test_load_npy(name);
     double want_fid = ((double *)ef.data)[0], want_is = ((double *)ei.data)[0];
     for (int k = 0; k < nformats; k++) {
         snprintf(name, sizeof name, "%s_%s.yaml", mode, formats[k]);
-        snprintf(cfg, sizeof cfg, "%s", fkt_fixture(name));
-        int rc = fkt_run_cli(out, sizeof out, "fid %s %s --backbone %s --json --quiet", real, fake, cfg);
+        snprintf(cfg, sizeof cfg, "%s", fk_test_fixture(name));
+        int rc = fk_test_run_cli(out, sizeof out, "fid %s %s --backbone %s --json --quiet", real, fake, cfg);
         cr_assert_eq(rc, 0, "%s", out);
         double got = json_value(out);
         cr_assert(fabs(got - want_fid) <= 1e-4 * fabs(want_fid), "%s: FID %.10g, reference %.10g (rel %.2e)",
                   name, got, want_fid, fabs(got - want_fid) / fabs(want_fid));
         cr_log_info("%s: FID %.10g, reference %.10g, rel %.2e", name, got, want_fid,
                     fabs(got - want_fid) / fabs(want_fid));
-        rc = fkt_run_cli(out, sizeof out, "is %s --backbone %s --convention adm --json --quiet", fake, cfg);
+        rc = fk_test_run_cli(out, sizeof out, "is %s --backbone %s --convention adm --json --quiet", fake, cfg);
         cr_assert_eq(rc, 0, "%s", out);
         got = json_value(out);
         cr_assert(fabs(got - want_is) <= 1e-3 * want_is, "%s: IS %.10g, reference %.10g", name, got, want_is);
@@ -68,12 +68,12 @@ Test(inception_fid, legacy_tensorflow, .timeout = 600) { check_mode("legacy_tens
 Test(inception_fid, sfid_through_score, .timeout = 600)
 {
     char out[65536], real[1024], fake[1024], cfg[1024];
-    snprintf(real, sizeof real, "%s", fkt_fixture("real"));
-    snprintf(fake, sizeof fake, "%s", fkt_fixture("fake"));
-    snprintf(cfg, sizeof cfg, "%s", fkt_fixture("legacy_tensorflow_w_safetensors.yaml"));
-    fk_array ef = fkt_load_npy("sfid_legacy_tensorflow.npy");
+    snprintf(real, sizeof real, "%s", fk_test_fixture("real"));
+    snprintf(fake, sizeof fake, "%s", fk_test_fixture("fake"));
+    snprintf(cfg, sizeof cfg, "%s", fk_test_fixture("legacy_tensorflow_w_safetensors.yaml"));
+    fk_array ef = fk_test_load_npy("sfid_legacy_tensorflow.npy");
     double want = ((double *)ef.data)[0];
-    int rc = fkt_run_cli(out, sizeof out, "score %s %s --backbone %s --metrics sfid --ci none --json --quiet",
+    int rc = fk_test_run_cli(out, sizeof out, "score %s %s --backbone %s --metrics sfid --ci none --json --quiet",
                          real, fake, cfg);
     cr_assert_eq(rc, 0, "%s", out);
     const char *p = strstr(out, "\"name\":\t\"sFID\"");

@@ -18,7 +18,7 @@
 static fk_dataset *open_ds(const char *name)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s", fkt_fixture(name));
+    snprintf(path, sizeof path, "%s", fk_test_fixture(name));
     fk_dataset *ds = NULL;
     fk_error e;
     cr_assert_eq(fk_dataset_open(path, NULL, &ds, &e), FK_OK, "%s: %s", path, e.msg);
@@ -108,7 +108,7 @@ Test(loader, none_mode_matches_numpy)
     cr_assert_eq(r.batches, (int)((r.rows + 4) / 5));
     for (int64_t i = 0; i < r.rows; i++)
         cr_assert_eq(r.index[i], i);
-    fk_array ref = fkt_load_npy("imgs_none.npy");
+    fk_array ref = fk_test_load_npy("imgs_none.npy");
     assert_close_to(r.data, &ref, r.rows);
     fk_array_free(&ref);
     free_run(&r);
@@ -190,7 +190,7 @@ typedef struct lines {
 
 static void read_lines(const char *name, lines *L)
 {
-    FILE *f = fopen(fkt_fixture(name), "rb");
+    FILE *f = fopen(fk_test_fixture(name), "rb");
     cr_assert(f, "%s", name);
     L->buf = calloc(1, 65536);
     size_t n = fread(L->buf, 1, 65535, f);
@@ -208,8 +208,8 @@ Test(loader, skip_bad_counts_and_keeps_reasons)
 {
     fk_dataset *ds = open_ds("bad");
     fk_preprocess p = prep(16, FK_RESIZE_NONE);
-    fk_array good = fkt_load_npy("bad_good_index.npy");
-    fk_array ref = fkt_load_npy("bad_good_none.npy");
+    fk_array good = fk_test_load_npy("bad_good_index.npy");
+    fk_array ref = fk_test_load_npy("bad_good_none.npy");
     lines broken;
     read_lines("bad_broken.txt", &broken);
     for (int t = 1; t <= 3; t += 2) {
@@ -332,7 +332,7 @@ Test(loader, hook_runs_before_resize)
         rows += b.n;
     }
     cr_assert_eq(rows, n);
-    fk_array ref = fkt_load_npy("imgs_none_inverted.npy");
+    fk_array ref = fk_test_load_npy("imgs_none_inverted.npy");
     assert_close_to(all, &ref, rows);
     fk_array_free(&ref);
     free(all);
@@ -431,7 +431,7 @@ Test(loader, throughput)
         cr_skip_test("set FK_BENCH=1 to measure throughput");
     const char *py = getenv("FK_PYTHON");
     cr_assert(py);
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     int n = getenv("FK_BENCH_N") ? atoi(getenv("FK_BENCH_N")) : 200;
     char cmd[8192];
     /* The reference: PIL's decode + clean-fid's resize (BICUBIC per channel

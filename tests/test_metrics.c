@@ -22,7 +22,7 @@
 
 static fk_array load(const char *name, fk_dtype t)
 {
-    fk_array a = fkt_load_npy(name);
+    fk_array a = fk_test_load_npy(name);
     cr_assert_eq(a.dtype, t, "%s: dtype %s", name, fk_dtype_name(a.dtype));
     cr_assert_gt(fk_array_count(&a), 0, "%s is empty", name);
     return a;
@@ -36,7 +36,7 @@ static fk_features feats(const fk_array *a)
 
 static void near(double got, double want, double atol, double rtol, const char *what)
 {
-    double r = fkt_tol_ratio(&got, &want, 1, atol, rtol);
+    double r = fk_test_tol_ratio(&got, &want, 1, atol, rtol);
     cr_expect(r <= 1, "%s: fidkit %.12g, reference %.12g (ratio %.3g)", what, got, want, r);
 }
 
@@ -250,12 +250,12 @@ Test(metrics, knn_radii)
     fk_error e;
     cr_assert_eq(fk_knn_radii(&real, 3, &o, rad, &e), FK_OK, "%s", e.msg);
     cr_assert_eq(w.shape[0], 1100);
-    double ratio = fkt_tol_ratio(rad, w.data, 1100, 1e-12, 1e-9);
+    double ratio = fk_test_tol_ratio(rad, w.data, 1100, 1e-12, 1e-9);
     cr_expect(ratio <= 1, "k-NN radii off by %.3g tolerances", ratio);
     o.block_rows = 300; /* taller than wide: the diagonal square spans tiles */
     o.block_cols = 64;
     cr_assert_eq(fk_knn_radii(&real, 3, &o, rad, &e), FK_OK, "%s", e.msg);
-    ratio = fkt_tol_ratio(rad, w.data, 1100, 1e-12, 1e-9);
+    ratio = fk_test_tol_ratio(rad, w.data, 1100, 1e-12, 1e-9);
     cr_expect(ratio <= 1, "k-NN radii (300 x 64 tiles) off by %.3g tolerances", ratio);
     free(rad);
     fk_array_free(&a);

@@ -62,8 +62,8 @@ static double rel_error(const float *a, const float *ref, size_t n)
  * against VARIANT_OUTPUT.npy. */
 static void check_config(const char *yaml, const char *variant, int n_out, const char *const *outs)
 {
-    fk_backbone *b = open_config(fkt_fixture(yaml), outs, n_out);
-    fk_array in = fkt_load_npy("inputs.npy");
+    fk_backbone *b = open_config(fk_test_fixture(yaml), outs, n_out);
+    fk_array in = fk_test_load_npy("inputs.npy");
     cr_assert_eq(in.ndim, 4);
     int n = (int)in.shape[0];
     size_t per = (size_t)(in.shape[1] * in.shape[2] * in.shape[3]);
@@ -80,7 +80,7 @@ static void check_config(const char *yaml, const char *variant, int n_out, const
     for (int k = 0; k < n_out; k++) {
         char name[128];
         snprintf(name, sizeof name, "%s_%s.npy", variant, outs[k]);
-        fk_array ref = fkt_load_npy(name);
+        fk_array ref = fk_test_load_npy(name);
         int dim = fk_backbone_output_dim(b, k);
         cr_assert_eq(ref.shape[0], n, "%s rows", name);
         cr_assert_eq(ref.shape[1], dim, "%s has %lld columns, plugin says %d", name,
@@ -109,7 +109,7 @@ Test(mobilenet, large_logits_alone)
 
 Test(mobilenet, dims_and_tag)
 {
-    fk_backbone *b = open_config(fkt_fixture("large.yaml"), all_outputs, N_ALL);
+    fk_backbone *b = open_config(fk_test_fixture("large.yaml"), all_outputs, N_ALL);
     cr_expect_eq(fk_backbone_output_dim(b, 0), 960);
     cr_expect_eq(fk_backbone_output_dim(b, 1), 1280);
     cr_expect_eq(fk_backbone_output_dim(b, 2), 1000);
@@ -120,7 +120,7 @@ Test(mobilenet, dims_and_tag)
     cr_expect_str_eq(t.layer, "penultimate");
     cr_expect_str_eq(t.weights, fk_backbone_config(b)->weights_sha256);
     fk_backbone_close(b);
-    b = open_config(fkt_fixture("small.yaml"), all_outputs, N_ALL);
+    b = open_config(fk_test_fixture("small.yaml"), all_outputs, N_ALL);
     cr_expect_eq(fk_backbone_output_dim(b, 0), 576);
     cr_expect_eq(fk_backbone_output_dim(b, 1), 1024);
     fk_backbone_close(b);
@@ -132,7 +132,7 @@ Test(mobilenet, wrong_variant_names_the_tensor)
 {
     fk_config c;
     fk_error e = {0};
-    cr_assert_eq(fk_config_load(fkt_fixture("small.yaml"), &c, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_config_load(fk_test_fixture("small.yaml"), &c, &e), FK_OK, "%s", e.msg);
     snprintf(c.variant, sizeof c.variant, "large");
     fk_backbone *b = NULL;
     fk_status st = fk_backbone_open(&c, NULL, 0, &b, &e);
@@ -163,7 +163,7 @@ Test(mobilenet, shipped_configs)
         fk_backbone *b1 = NULL, *b2 = NULL;
         cr_assert_eq(fk_backbone_open(&c, NULL, 0, &b1, &e), FK_OK, "%s: %s", path, e.msg);
         cr_assert_eq(fk_backbone_open(&c, NULL, 0, &b2, &e), FK_OK, "%s: %s", path, e.msg);
-        fk_array in = fkt_load_npy("inputs.npy");
+        fk_array in = fk_test_load_npy("inputs.npy");
         int d = fk_backbone_output_dim(b1, 0);
         float *o1 = malloc(2 * (size_t)d * sizeof(float)), *o2 = malloc(2 * (size_t)d * sizeof(float));
         cr_assert_eq(fk_backbone_extract(b1, in.data, 2, &o1, &e), FK_OK, "%s: %s", path, e.msg);

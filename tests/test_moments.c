@@ -19,11 +19,11 @@ static ref load(const char *name)
     char p[128];
     ref r;
     snprintf(p, sizeof p, "%s_rows.npy", name);
-    r.rows = fkt_load_npy(p);
+    r.rows = fk_test_load_npy(p);
     snprintf(p, sizeof p, "%s_mean.npy", name);
-    r.mean = fkt_load_npy(p);
+    r.mean = fk_test_load_npy(p);
     snprintf(p, sizeof p, "%s_cov.npy", name);
-    r.cov = fkt_load_npy(p);
+    r.cov = fk_test_load_npy(p);
     cr_assert_eq(r.rows.dtype, FK_F32);
     r.n = r.rows.shape[0];
     r.d = (int)r.rows.shape[1];
@@ -42,8 +42,8 @@ static void compare(const fk_moments *m, const ref *r, double rtol)
     double top = 0;
     for (size_t i = 0; i < d; i++)
         top = fmax(top, ((double *)r->cov.data)[i * d + i]);
-    double rm = fkt_tol_ratio(mean, r->mean.data, d, 1e-12 * (1 + fabs(((double *)r->mean.data)[0])), rtol);
-    double rc = fkt_tol_ratio(cov, r->cov.data, d * d, 1e-12 * top, rtol);
+    double rm = fk_test_tol_ratio(mean, r->mean.data, d, 1e-12 * (1 + fabs(((double *)r->mean.data)[0])), rtol);
+    double rc = fk_test_tol_ratio(cov, r->cov.data, d * d, 1e-12 * top, rtol);
     cr_assert(rm <= 1 && rc <= 1, "mean %.3g, cov %.3g of tolerance", rm, rc);
     free(mean);
     free(cov);
@@ -90,7 +90,7 @@ Test(moments, merged_halves_equal_the_whole)
     double *ca = malloc(dd * 8), *cw = malloc(dd * 8);
     fk_moments_result(&a, NULL, ca, &e);
     fk_moments_result(&whole, NULL, cw, &e);
-    cr_assert(fkt_tol_ratio(ca, cw, dd, 1e-12, 1e-12) <= 1);
+    cr_assert(fk_test_tol_ratio(ca, cw, dd, 1e-12, 1e-12) <= 1);
     free(ca);
     free(cw);
     fk_moments_free(&a);

@@ -23,7 +23,7 @@ static fk_image load_image(const char *name)
 {
     char file[256];
     snprintf(file, sizeof file, "img_%s.npy", name);
-    fk_array a = fkt_load_npy(file);
+    fk_array a = fk_test_load_npy(file);
     cr_assert(a.dtype == FK_U8 && a.ndim == 3 && a.shape[2] == 3, "%s: not (H, W, 3) uint8", file);
     fk_image im = {(int)a.shape[1], (int)a.shape[0], a.data};
     return im;
@@ -46,10 +46,10 @@ static int is_exact_kind(fk_perturb_kind k)
 
 Test(perturb, matches_reference)
 {
-    fk_array expected = fkt_load_npy("expected.npy");
+    fk_array expected = fk_test_load_npy("expected.npy");
     cr_assert_eq(expected.dtype, FK_U8);
     const uint8_t *ref = expected.data;
-    FILE *f = fopen(fkt_fixture("cases.txt"), "r");
+    FILE *f = fopen(fk_test_fixture("cases.txt"), "r");
     cr_assert(f, "cases.txt missing");
     const char *names[] = {"odd", "wide", "tiny"};
     fk_image inputs[3];
@@ -210,10 +210,10 @@ Test(perturb, names_and_bad_arguments)
 
 Test(perturb, contamination_plans_match_reference)
 {
-    fk_array want = fkt_load_npy("contamination.npy");
+    fk_array want = fk_test_load_npy("contamination.npy");
     cr_assert_eq(want.dtype, FK_I64);
     const int64_t *ref = want.data;
-    FILE *f = fopen(fkt_fixture("contamination.txt"), "r");
+    FILE *f = fopen(fk_test_fixture("contamination.txt"), "r");
     cr_assert(f);
     unsigned long long seed;
     double level;
@@ -251,7 +251,7 @@ Test(perturb, contamination_hook_loads_other_items)
     fk_dataset *other = NULL;
     fk_error e;
     char path[4096];
-    snprintf(path, sizeof path, "%s", fkt_fixture("other.npy"));
+    snprintf(path, sizeof path, "%s", fk_test_fixture("other.npy"));
     cr_assert_eq(fk_dataset_open(path, NULL, &other, &e), FK_OK, "%s", e.msg);
     const int64_t n = 8;
     int64_t src[8];
@@ -289,7 +289,7 @@ Test(perturb, loader_hook_matches_single_image_path)
     fk_dataset *ds = NULL;
     fk_error e;
     char path[4096];
-    snprintf(path, sizeof path, "%s", fkt_fixture("loader.npy"));
+    snprintf(path, sizeof path, "%s", fk_test_fixture("loader.npy"));
     cr_assert_eq(fk_dataset_open(path, NULL, &ds, &e), FK_OK, "%s", e.msg);
     const int size = 16;
     fk_preprocess pp = {size, FK_RESIZE_NONE, 0, 1.0f, {0, 0, 0}, {1, 1, 1}};

@@ -35,8 +35,8 @@ typedef struct figure {
 
 static void load_figure(figure *f)
 {
-    f->data = fkt_load_npy("data.npy");
-    f->flags = fkt_load_npy("flags.npy");
+    f->data = fk_test_load_npy("data.npy");
+    f->flags = fk_test_load_npy("flags.npy");
     cr_assert_eq(f->data.ndim, 4);
     int n = (int)f->data.shape[3];
     cr_assert(f->data.shape[0] == P && f->data.shape[1] == S && f->data.shape[2] == 4 && n > 0);
@@ -82,7 +82,7 @@ static void svg_check_args(char *buf, size_t cap, const char *file, const char *
 
 static void expected_counts(long *drawn, long *skipped, long *noband, char *markers, size_t cap)
 {
-    fk_array ex = fkt_load_npy("expected.npy"), mk = fkt_load_npy("markers.npy");
+    fk_array ex = fk_test_load_npy("expected.npy"), mk = fk_test_load_npy("markers.npy");
     const double *x = ex.data, *m = mk.data;
     *drawn = lround(x[0]);
     *skipped = lround(x[1]);
@@ -113,7 +113,7 @@ Test(plot, png_matches_reference)
     cr_assert(skipped > 0 && noband > 0 && drawn > 0, "the fixture must exercise skipping");
 
     char path[512], out[8192], args[2048];
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     snprintf(path, sizeof path, "%s/figure.png", dir);
     fk_plot_options o = fk_plot_default_options();
     o.width = 1500;
@@ -144,7 +144,7 @@ Test(plot, svg_has_one_panel_per_tag)
     expected_counts(&drawn, &skipped, &noband, markers, sizeof markers);
 
     char path[512], out[8192], args[4096];
-    snprintf(path, sizeof path, "%s/figure.SVG", fkt_tmpdir());
+    snprintf(path, sizeof path, "%s/figure.SVG", fk_test_tmpdir());
     fk_plot_info info;
     fk_error e;
     cr_assert_eq(fk_plot_write(path, TITLE, f.panels, P, NULL, &info, &e), FK_OK, "%s", e.msg);
@@ -168,7 +168,7 @@ Test(plot, checker_rejects_a_wrong_png)
     figure f;
     load_figure(&f);
     char path[512], out[8192], args[8192];
-    snprintf(path, sizeof path, "%s/small.png", fkt_tmpdir());
+    snprintf(path, sizeof path, "%s/small.png", fk_test_tmpdir());
     fk_plot_options o = fk_plot_default_options();
     o.width = 640;
     o.height = 480;
@@ -194,7 +194,7 @@ Test(plot, silent, .init = cr_redirect_stderr)
     figure f;
     load_figure(&f);
     char path[512];
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     fk_error e;
     snprintf(path, sizeof path, "%s/a.png", dir);
     cr_assert_eq(fk_plot_write(path, TITLE, f.panels, P, NULL, NULL, &e), FK_OK, "%s", e.msg);
@@ -217,7 +217,7 @@ static fk_status write_simple(const char *path, fk_plot_panel *panels, int n, fk
 
 Test(plot, refusals)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char path[512];
     fk_error e;
     fk_plot_series s = {"a", 4, X, Y, LO, HI};
@@ -274,7 +274,7 @@ Test(plot, unwritable_folder)
     fk_plot_series s = {"a", 4, X, Y, LO, HI};
     fk_plot_panel p = {"t1", "x", "y", 0, 0, 1, &s};
     fk_error e;
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char path[512];
     snprintf(path, sizeof path, "%s/no/such/folder/f.png", dir);
     cr_assert_eq(write_simple(path, &p, 1, &e), FK_ERR_IO);
@@ -294,7 +294,7 @@ Test(plot, replaces_an_existing_file)
     fk_plot_series s = {"a", 4, X, Y, LO, HI};
     fk_plot_panel p = {"t1", "x", "y", 0, 0, 1, &s};
     fk_error e;
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char path[512];
     snprintf(path, sizeof path, "%s/f.png", dir);
     FILE *fp = fopen(path, "w");
@@ -320,7 +320,7 @@ Test(plot, panel_without_finite_values_is_drawn_and_counted)
     fk_plot_info info;
     fk_error e;
     char path[512], out[8192], args[2048];
-    snprintf(path, sizeof path, "%s/f.svg", fkt_tmpdir());
+    snprintf(path, sizeof path, "%s/f.svg", fk_test_tmpdir());
     cr_assert_eq(fk_plot_write(path, NULL, p, 2, NULL, &info, &e), FK_OK, "%s", e.msg);
     cr_assert_eq(info.n_skipped, 3);
     cr_assert_eq(info.n_points, 4);
@@ -348,7 +348,7 @@ static void *plot_job(void *arg)
 
 Test(plot, concurrent_calls)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     job jobs[4];
     pthread_t th[4];
     for (int i = 0; i < 4; i++) {

@@ -77,7 +77,7 @@ Test(registry, scan_lists_good_and_refused_plugins)
 static const char *write_yaml(const char *text)
 {
     static _Thread_local char p[512];
-    snprintf(p, sizeof p, "%s/c.yaml", fkt_tmpdir());
+    snprintf(p, sizeof p, "%s/c.yaml", fk_test_tmpdir());
     FILE *f = fopen(p, "w");
     fputs(text, f);
     fclose(f);
@@ -172,7 +172,7 @@ Test(config, missing_weights_say_where_to_put_them)
 
 Test(config, weights_checked_by_sha256)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char w[512], yaml[2048];
     snprintf(w, sizeof w, "%s/w.bin", dir);
     FILE *f = fopen(w, "w");

@@ -69,8 +69,8 @@ static double rel_error(const float *a, const float *ref, size_t n)
  * compares every requested output with ARCH_OUTPUT.npy. */
 static void check_config(const char *yaml, const char *arch, int n_out, const char *const *outs)
 {
-    fk_backbone *b = open_config(fkt_fixture(yaml), outs, n_out);
-    fk_array in = fkt_load_npy("inputs.npy");
+    fk_backbone *b = open_config(fk_test_fixture(yaml), outs, n_out);
+    fk_array in = fk_test_load_npy("inputs.npy");
     cr_assert_eq(in.ndim, 4);
     int n = (int)in.shape[0];
     size_t per = (size_t)(in.shape[1] * in.shape[2] * in.shape[3]);
@@ -88,7 +88,7 @@ static void check_config(const char *yaml, const char *arch, int n_out, const ch
     for (int k = 0; k < n_out; k++) {
         char name[128];
         snprintf(name, sizeof name, "%s_%s.npy", arch, outs[k]);
-        fk_array ref = fkt_load_npy(name);
+        fk_array ref = fk_test_load_npy(name);
         int dim = fk_backbone_output_dim(b, k);
         cr_assert_eq(ref.shape[0], n, "%s rows", name);
         cr_assert_eq(ref.shape[1], dim, "%s has %lld columns, plugin says %d", name,
@@ -120,7 +120,7 @@ Test(resnet, resnet50_logits_and_layer2_only)
 
 static void moments_of(fk_backbone *b, const char *npy, double *mu, double *sigma, int d)
 {
-    fk_array x = fkt_load_npy(npy);
+    fk_array x = fk_test_load_npy(npy);
     int n = (int)x.shape[0];
     size_t per = (size_t)(x.shape[1] * x.shape[2] * x.shape[3]);
     float *rows = malloc((size_t)n * d * sizeof(float));
@@ -141,7 +141,7 @@ static void moments_of(fk_backbone *b, const char *npy, double *mu, double *sigm
 
 Test(resnet, frechet_distance_matches_scipy)
 {
-    fk_backbone *b = open_config(fkt_fixture("fd.yaml"), NULL, 0);
+    fk_backbone *b = open_config(fk_test_fixture("fd.yaml"), NULL, 0);
     int d = fk_backbone_output_dim(b, 0);
     cr_assert_eq(d, 512);
     double *mu1 = malloc(d * sizeof(double)), *mu2 = malloc(d * sizeof(double));
@@ -152,7 +152,7 @@ Test(resnet, frechet_distance_matches_scipy)
     fk_fd_result r;
     fk_error e = {0};
     cr_assert_eq(fk_frechet(d, mu1, s1, mu2, s2, &opt, &r, &e), FK_OK, "%s", e.msg);
-    fk_array ref = fkt_load_npy("fd_ref.npy");
+    fk_array ref = fk_test_load_npy("fd_ref.npy");
     double want = ((double *)ref.data)[0];
     cr_assert(want > 0);
     double rel = fabs(r.fd - want) / want;
@@ -166,7 +166,7 @@ Test(resnet, frechet_distance_matches_scipy)
 Test(resnet, tag_names_depth_layer_and_weights)
 {
     const char *const outs[] = {"pool", "layer3"};
-    fk_backbone *b = open_config(fkt_fixture("resnet50.yaml"), outs, 2);
+    fk_backbone *b = open_config(fk_test_fixture("resnet50.yaml"), outs, 2);
     fk_tag t;
     fk_backbone_tag(b, 1, &t);
     cr_expect_str_eq(t.backbone, "resnet");
@@ -184,12 +184,12 @@ Test(resnet, tag_names_depth_layer_and_weights)
  * (the tag its shipped config gives), and compare with themselves. */
 Test(resnet, cli_refuses_resnet_against_inception)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char out[8192], images[4096], config[4096], path[4200];
-    /* fkt_fixture returns a static buffer: copy before the next call. */
-    snprintf(images, sizeof images, "%s", fkt_fixture("images_u8.npy"));
-    snprintf(config, sizeof config, "%s", fkt_fixture("resnet50.yaml"));
-    int rc = fkt_run_cli(out, sizeof out, "stats '%s' -o '%s/r50.npz' --backbone '%s' --quiet", images,
+    /* fk_test_fixture returns a static buffer: copy before the next call. */
+    snprintf(images, sizeof images, "%s", fk_test_fixture("images_u8.npy"));
+    snprintf(config, sizeof config, "%s", fk_test_fixture("resnet50.yaml"));
+    int rc = fk_test_run_cli(out, sizeof out, "stats '%s' -o '%s/r50.npz' --backbone '%s' --quiet", images,
                          dir, config);
     cr_assert_eq(rc, 0, "fidkit stats (resnet50): %s", out);
 
@@ -214,11 +214,11 @@ Test(resnet, cli_refuses_resnet_against_inception)
     free(s.mu);
     free(s.sigma);
 
-    rc = fkt_run_cli(out, sizeof out, "fd '%s/r50.npz' '%s/inc.npz'", dir, dir);
+    rc = fk_test_run_cli(out, sizeof out, "fd '%s/r50.npz' '%s/inc.npz'", dir, dir);
     cr_expect_eq(rc, 3, "fidkit fd resnet50 vs inception: exit %d, expected 3: %s", rc, out);
     cr_expect(strstr(out, "resnet/resnet50") && strstr(out, "inception_v3/fid"), "message names both: %s",
               out);
-    rc = fkt_run_cli(out, sizeof out, "fd '%s/r50.npz' '%s/r50.npz'", dir, dir);
+    rc = fk_test_run_cli(out, sizeof out, "fd '%s/r50.npz' '%s/r50.npz'", dir, dir);
     cr_expect_eq(rc, 0, "fidkit fd resnet50 vs itself: exit %d: %s", rc, out);
 }
 
@@ -226,7 +226,7 @@ Test(resnet, wrong_depth_for_the_weights_names_the_tensor)
 {
     fk_config c;
     fk_error e = {0};
-    cr_assert_eq(fk_config_load(fkt_fixture("resnet18.yaml"), &c, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_config_load(fk_test_fixture("resnet18.yaml"), &c, &e), FK_OK, "%s", e.msg);
     snprintf(c.variant, sizeof c.variant, "resnet50");
     fk_backbone *b = NULL;
     fk_status st = fk_backbone_open(&c, NULL, 0, &b, &e);
@@ -260,7 +260,7 @@ Test(resnet, shipped_configs)
         fk_backbone *b1 = NULL, *b2 = NULL;
         cr_assert_eq(fk_backbone_open(&c, NULL, 0, &b1, &e), FK_OK, "%s: %s", path, e.msg);
         cr_assert_eq(fk_backbone_open(&c, NULL, 0, &b2, &e), FK_OK, "%s: %s", path, e.msg);
-        fk_array in = fkt_load_npy("inputs.npy");
+        fk_array in = fk_test_load_npy("inputs.npy");
         int d = fk_backbone_output_dim(b1, 0);
         float *o1 = malloc(2 * (size_t)d * sizeof(float)), *o2 = malloc(2 * (size_t)d * sizeof(float));
         cr_assert_eq(fk_backbone_extract(b1, in.data, 2, &o1, &e), FK_OK, "%s: %s", path, e.msg);

@@ -14,14 +14,14 @@ static void expect_same_as_reference(const char *file)
 {
     fk_stats s;
     fk_error e;
-    cr_assert_eq(fk_stats_read(fkt_fixture(file), &s, &e), FK_OK, "%s", e.msg);
-    fk_array mu = fkt_load_npy("good_mu.npy"), sg = fkt_load_npy("good_sigma.npy");
+    cr_assert_eq(fk_stats_read(fk_test_fixture(file), &s, &e), FK_OK, "%s", e.msg);
+    fk_array mu = fk_test_load_npy("good_mu.npy"), sg = fk_test_load_npy("good_sigma.npy");
     cr_assert_eq(s.d, 8);
     cr_assert_eq(s.n, 0);
     cr_assert_eq(s.has_tag, 0);
     double tol = strstr(file, "float32") ? 1e-6 : 0;
-    cr_assert(fkt_tol_ratio(s.mu, mu.data, 8, tol + 1e-300, tol) <= 1, "%s mu", file);
-    cr_assert(fkt_tol_ratio(s.sigma, sg.data, 64, tol + 1e-300, tol) <= 1, "%s sigma", file);
+    cr_assert(fk_test_tol_ratio(s.mu, mu.data, 8, tol + 1e-300, tol) <= 1, "%s mu", file);
+    cr_assert(fk_test_tol_ratio(s.sigma, sg.data, 64, tol + 1e-300, tol) <= 1, "%s sigma", file);
     fk_array_free(&mu);
     fk_array_free(&sg);
     fk_stats_free(&s);
@@ -36,7 +36,7 @@ static void check_array(const char *file, const char *name, fk_dtype t, int ndim
 {
     fk_array a;
     fk_error e;
-    cr_assert_eq(fk_npz_load(fkt_fixture(file), name, &a, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_npz_load(fk_test_fixture(file), name, &a, &e), FK_OK, "%s", e.msg);
     cr_assert_eq(a.dtype, t, "%s[%s] dtype", file, name);
     cr_assert_eq(a.ndim, ndim, "%s[%s] ndim", file, name);
     for (int i = 0; i < ndim; i++)
@@ -73,7 +73,7 @@ Test(npz, streams_rows)
     fk_npy_stream *s;
     fk_npy_header h;
     fk_error e;
-    cr_assert_eq(fk_npy_stream_open(&s, fkt_fixture("arrays_deflated.npz"), "u8", &h, &e), FK_OK,
+    cr_assert_eq(fk_npy_stream_open(&s, fk_test_fixture("arrays_deflated.npz"), "u8", &h, &e), FK_OK,
                  "%s", e.msg);
     cr_assert_eq(h.shape[0], 3);
     uint8_t buf[40];
@@ -93,7 +93,7 @@ Test(npz, list_members)
     char **names;
     int n;
     fk_error e;
-    cr_assert_eq(fk_npz_list(fkt_fixture("arrays_stored.npz"), &names, &n, &e), FK_OK);
+    cr_assert_eq(fk_npz_list(fk_test_fixture("arrays_stored.npz"), &names, &n, &e), FK_OK);
     cr_assert_eq(n, 5);
     int found = 0;
     for (int i = 0; i < n; i++)
@@ -117,7 +117,7 @@ Test(stats, written_file_reads_in_numpy_and_back)
     const char *ts = "inception_v3/fid:pool3@6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2/299/legacy_pytorch";
     cr_assert_eq(fk_tag_parse(ts, &s.tag, &e), FK_OK, "%s", e.msg);
     char path[512];
-    snprintf(path, sizeof path, "%s/out.npz", fkt_tmpdir());
+    snprintf(path, sizeof path, "%s/out.npz", fk_test_tmpdir());
     cr_assert_eq(fk_stats_write(path, &s, "{\"dataset\": \"x\"}", &e), FK_OK, "%s", e.msg);
 
     char cmd[2048];
@@ -139,7 +139,7 @@ static void expect_error(const char *file, fk_status code, const char *phrase)
 {
     fk_stats s;
     fk_error e;
-    fk_status st = fk_stats_read(fkt_fixture(file), &s, &e);
+    fk_status st = fk_stats_read(fk_test_fixture(file), &s, &e);
     cr_assert_eq(st, code, "%s: status %d (%s), expected %d", file, st, e.msg, code);
     cr_assert(strstr(e.msg, file), "%s: the message must name the file: %s", file, e.msg);
     cr_assert(strstr(e.msg, phrase), "%s: expected '%s' in: %s", file, phrase, e.msg);
@@ -163,7 +163,7 @@ Test(npz_bad, truncated_npy_data)
 {
     fk_array a;
     fk_error e;
-    cr_assert_eq(fk_npz_load(fkt_fixture("short.npy"), NULL, &a, &e), FK_ERR_FORMAT);
+    cr_assert_eq(fk_npz_load(fk_test_fixture("short.npy"), NULL, &a, &e), FK_ERR_FORMAT);
     cr_assert(strstr(e.msg, "truncated"), "%s", e.msg);
 }
 
@@ -171,9 +171,9 @@ Test(npz_bad, truncated_npy_data)
 Test(stats_bad, dimension_mismatch_through_fd)
 {
     char out[8192], a[1024], b[1024];
-    snprintf(a, sizeof a, "%s", fkt_fixture("clean_fid.npz"));
-    snprintf(b, sizeof b, "%s", fkt_fixture("d16.npz"));
-    int rc = fkt_run_cli(out, sizeof out,
+    snprintf(a, sizeof a, "%s", fk_test_fixture("clean_fid.npz"));
+    snprintf(b, sizeof b, "%s", fk_test_fixture("d16.npz"));
+    int rc = fk_test_run_cli(out, sizeof out,
                          "fd %s %s --assume-backbone inception_v3/fid:pool3@6726825d/299/legacy_pytorch", a, b);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "has dimension 8 but") && strstr(out, "d16.npz has 16"), "%s", out);

@@ -64,9 +64,9 @@ static void same_file(const char *a, const char *b)
 
 Test(sweep, spearman_and_kendall_tau_b_match_scipy_with_ties)
 {
-    fk_array X = fkt_load_npy("rank_x.npy"), Y = fkt_load_npy("rank_y.npy");
-    fk_array L = fkt_load_npy("rank_len.npy"), R = fkt_load_npy("spearman.npy");
-    fk_array K = fkt_load_npy("kendall.npy");
+    fk_array X = fk_test_load_npy("rank_x.npy"), Y = fk_test_load_npy("rank_y.npy");
+    fk_array L = fk_test_load_npy("rank_len.npy"), R = fk_test_load_npy("spearman.npy");
+    fk_array K = fk_test_load_npy("kendall.npy");
     int m = (int)X.shape[0], w = (int)X.shape[1], compared = 0;
     for (int i = 0; i < m; i++) {
         int n = (int)((double *)L.data)[i];
@@ -100,7 +100,7 @@ Test(sweep, spearman_and_kendall_tau_b_match_scipy_with_ties)
 static void schema_error(const char *body, const char *want_line_key, const char *want_text)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/bad.yaml", fkt_tmpdir());
+    snprintf(path, sizeof path, "%s/bad.yaml", fk_test_tmpdir());
     write_text(path, body);
     fk_sweep_spec s;
     fk_error e = {0};
@@ -137,7 +137,7 @@ Test(sweep, schema_errors_name_file_line_and_key)
 Test(sweep, points_are_the_product_with_the_last_axis_fastest)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/order.yaml", fkt_tmpdir());
+    snprintf(path, sizeof path, "%s/order.yaml", fk_test_tmpdir());
     write_text(path, HEAD "metrics: [fid]\nseed: 9\nn: 50\naxes:\n  perturbation: [swirl, jpeg]\n"
                           "  level: [0.25, 1, 0]\n  n: [10, 20]\n");
     fk_sweep_spec s;
@@ -164,7 +164,7 @@ static fk_sweep_spec load_fixture(const char *name)
 {
     fk_sweep_spec s;
     fk_error e;
-    cr_assert_eq(fk_sweep_load(fkt_fixture(name), &s, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_sweep_load(fk_test_fixture(name), &s, &e), FK_OK, "%s", e.msg);
     return s;
 }
 
@@ -211,8 +211,8 @@ Test(sweep, resume_after_sigkill_gives_byte_identical_results, .timeout = 120)
     int np = fk_sweep_n_points(&s);
     cr_assert_eq(np, 18);
     char a[512], b[512];
-    snprintf(a, sizeof a, "%s/full", fkt_tmpdir());
-    snprintf(b, sizeof b, "%s/killed", fkt_tmpdir());
+    snprintf(a, sizeof a, "%s/full", fk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/killed", fk_test_tmpdir());
 
     fk_sweep_counters ca = run(&s, a);
     cr_assert_eq(ca.points_computed, np);
@@ -262,7 +262,7 @@ Test(sweep, a_second_run_extracts_nothing, .timeout = 120)
 {
     fk_sweep_spec s = load_fixture("disturb.yaml");
     char a[512], path[700], copy[700];
-    snprintf(a, sizeof a, "%s/out", fkt_tmpdir());
+    snprintf(a, sizeof a, "%s/out", fk_test_tmpdir());
     fk_sweep_counters c1 = run(&s, a);
     cr_assert_gt(c1.extractions, 0);
     snprintf(path, sizeof path, "%s/results.json", a);
@@ -314,7 +314,7 @@ static float *extract_rows(const fk_perturbation *p, int64_t *n, int *d)
 {
     fk_config cfg;
     fk_error e;
-    cr_assert_eq(fk_config_load(fkt_fixture("tiny_g2.yaml"), &cfg, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_config_load(fk_test_fixture("tiny_g2.yaml"), &cfg, &e), FK_OK, "%s", e.msg);
     fk_backbone *b;
     cr_assert_eq(fk_backbone_open(&cfg, NULL, 0, &b, &e), FK_OK, "%s", e.msg);
     fk_extract_options o = fk_extract_default_options();
@@ -325,7 +325,7 @@ static float *extract_rows(const fk_perturbation *p, int64_t *n, int *d)
         o.loader.hook_user = (void *)p;
     }
     fk_feature_set set[2];
-    cr_assert_eq(fk_extract(b, fkt_fixture("real.npy"), &o, set, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_extract(b, fk_test_fixture("real.npy"), &o, set, &e), FK_OK, "%s", e.msg);
     float *rows = set[0].rows;
     set[0].rows = NULL;
     *n = set[0].n;
@@ -339,11 +339,11 @@ static float *extract_rows(const fk_perturbation *p, int64_t *n, int *d)
 Test(sweep, perturbed_features_equal_fk_perturb_apply)
 {
     char dir[512], path[700];
-    snprintf(dir, sizeof dir, "%s", fkt_tmpdir());
+    snprintf(dir, sizeof dir, "%s", fk_test_tmpdir());
     snprintf(path, sizeof path, "%s/one.yaml", dir);
     char body[4096], real[1024], cfg[1024];
-    snprintf(real, sizeof real, "%s", fkt_fixture("real.npy"));
-    snprintf(cfg, sizeof cfg, "%s", fkt_fixture("tiny_g2.yaml"));
+    snprintf(real, sizeof real, "%s", fk_test_fixture("real.npy"));
+    snprintf(cfg, sizeof cfg, "%s", fk_test_fixture("tiny_g2.yaml"));
     snprintf(body, sizeof body, "fidkit_sweep: 1\nreal: %s\nfake: %s\nbackbones: [%s]\n"
              "metrics: [fid]\nci: none\nn: 20\nseed: 3\nperturbation: swirl\nlevel: 0.5\n",
              real, real, cfg);
@@ -414,7 +414,7 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
 {
     fk_sweep_spec s = load_fixture("disturb.yaml");
     char a[512], path[700];
-    snprintf(a, sizeof a, "%s/out", fkt_tmpdir());
+    snprintf(a, sizeof a, "%s/out", fk_test_tmpdir());
     run(&s, a);
     fk_sweep_free(&s);
     snprintf(path, sizeof path, "%s/plot_fid_vs_level.png", a);
@@ -442,7 +442,7 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
     /* Models x backbones: each tag's ranking and their agreement. */
     fk_sweep_spec m = load_fixture("models.yaml");
     char b[512];
-    snprintf(b, sizeof b, "%s/models", fkt_tmpdir());
+    snprintf(b, sizeof b, "%s/models", fk_test_tmpdir());
     run(&m, b);
     fk_sweep_free(&m);
     snprintf(path, sizeof path, "%s/report.md", b);
@@ -456,7 +456,7 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
     cr_assert(strstr(csv, "point,backbone,fake,metric,value,lo,hi,n_real,n_fake,tag\n"), "%s", csv);
     /* The FDs against NumPy/scipy (tests/ref/sweep.py); points are backbone-
      * major (g2, g4), fake sets fastest. float32 features: rtol 1e-5. */
-    fk_array want = fkt_load_npy("models_fd.npy");
+    fk_array want = fk_test_load_npy("models_fd.npy");
     double got[6];
     int k = 0;
     for (char *line = strchr(csv, '\n'); line && line[1] && k < 6; line = strchr(line + 1, '\n')) {
@@ -467,7 +467,7 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
             got[k++] = strtod(f + 4, NULL);
     }
     cr_assert_eq(k, 6, "%d FD rows in %s", k, csv);
-    double ratio = fkt_tol_ratio(got, (const double *)want.data, 6, 1e-6, 1e-5);
+    double ratio = fk_test_tol_ratio(got, (const double *)want.data, 6, 1e-6, 1e-5);
     cr_assert(ratio <= 1, "sweep FDs differ from scipy's (ratio %g): %g %g %g %g %g %g", ratio,
               got[0], got[1], got[2], got[3], got[4], got[5]);
     fk_array_free(&want);
@@ -477,23 +477,23 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
 Test(sweep, the_command_line, .timeout = 60)
 {
     char out[65536];
-    if (fkt_run_cli(out, sizeof out, "sweep --help") != 0)
+    if (fk_test_run_cli(out, sizeof out, "sweep --help") != 0)
         cr_skip_test("this fidkit binary has no sweep command registered yet");
     char dir[512];
-    snprintf(dir, sizeof dir, "%s/cli", fkt_tmpdir());
-    int rc = fkt_run_cli(out, sizeof out, "sweep %s --out %s --dry-run --json",
-                         fkt_fixture("models.yaml"), dir);
+    snprintf(dir, sizeof dir, "%s/cli", fk_test_tmpdir());
+    int rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --dry-run --json",
+                         fk_test_fixture("models.yaml"), dir);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "\"sets_to_extract\":\t8"), "%s", out);
-    rc = fkt_run_cli(out, sizeof out, "sweep %s --out %s --json", fkt_fixture("models.yaml"), dir);
+    rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --json", fk_test_fixture("models.yaml"), dir);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "\"extractions\":\t8"), "%s", out);
-    rc = fkt_run_cli(out, sizeof out, "sweep %s --out %s --json", fkt_fixture("models.yaml"), dir);
+    rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --json", fk_test_fixture("models.yaml"), dir);
     cr_assert(strstr(out, "\"extractions\":\t0"), "%s", out);
     char bad[600];
     snprintf(bad, sizeof bad, "%s/bad.yaml", dir);
     write_text(bad, "fidkit_sweep: 1\nnonsense: 1\n");
-    rc = fkt_run_cli(out, sizeof out, "sweep %s", bad);
+    rc = fk_test_run_cli(out, sizeof out, "sweep %s", bad);
     cr_assert_eq(rc, 2, "%s", out);
     cr_assert(strstr(out, "bad.yaml:2: 'nonsense'"), "%s", out);
 }
@@ -520,7 +520,7 @@ Test(sweep, one_run_per_output_folder)
 {
     fk_sweep_spec s = load_fixture("models.yaml");
     char out[512], lock[600];
-    snprintf(out, sizeof out, "%s", fkt_tmpdir());
+    snprintf(out, sizeof out, "%s", fk_test_tmpdir());
     snprintf(lock, sizeof lock, "%s/.lock", out);
     int fd = open(lock, O_RDWR | O_CREAT, 0666);
     cr_assert(fd >= 0);
@@ -544,13 +544,13 @@ Test(sweep, one_run_per_output_folder)
 Test(sweep, the_command_resumes_after_sigkill, .timeout = 180)
 {
     char out[65536];
-    if (fkt_run_cli(out, sizeof out, "sweep --help") != 0)
+    if (fk_test_run_cli(out, sizeof out, "sweep --help") != 0)
         cr_skip_test("this fidkit binary has no sweep command registered yet");
     char dir[512], yaml[600], real[1024], cfg[1024], body[4096];
-    snprintf(dir, sizeof dir, "%s", fkt_tmpdir());
+    snprintf(dir, sizeof dir, "%s", fk_test_tmpdir());
     snprintf(yaml, sizeof yaml, "%s/slow.yaml", dir);
-    snprintf(real, sizeof real, "%s", fkt_fixture("real.npy"));
-    snprintf(cfg, sizeof cfg, "%s", fkt_fixture("tiny_g4.yaml"));
+    snprintf(real, sizeof real, "%s", fk_test_fixture("real.npy"));
+    snprintf(cfg, sizeof cfg, "%s", fk_test_fixture("tiny_g4.yaml"));
     snprintf(body, sizeof body, "fidkit_sweep: 1\nreal: %s\nfake: %s\nbackbones: [%s]\n"
              "metrics: [kid]\nn: 20\nreplicates: 1500\nperturbation: gaussian_noise\naxes:\n"
              "  level: [0.2, 0.4, 0.6, 0.8, 1.0]\n", real, real, cfg);
@@ -580,12 +580,12 @@ Test(sweep, the_command_resumes_after_sigkill, .timeout = 180)
     k = journal_finished(b);
     cr_assert(k >= 2 && k < 5, "killed with %d of 5 points finished", k);
 
-    int rc = fkt_run_cli(out, sizeof out, "sweep %s --out %s --json", yaml, b);
+    int rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --json", yaml, b);
     cr_assert_eq(rc, 0, "%s", out);
     char want[64];
     snprintf(want, sizeof want, "\"points_resumed\":\t%d", k);
     cr_assert(strstr(out, want), "%s", out);
-    rc = fkt_run_cli(out, sizeof out, "sweep %s --out %s --json", yaml, a);
+    rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --json", yaml, a);
     cr_assert_eq(rc, 0, "%s", out);
     const char *files[3] = {"results.csv", "results.json", "report.md"};
     for (int i = 0; i < 3; i++) {

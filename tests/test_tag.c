@@ -77,13 +77,13 @@ static void write_tagged(const char *path, const char *tag, double off)
 
 Test(cli_fd, refuses_different_backbones_with_exit_3)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char a[256], b[256], out[8192];
     snprintf(a, sizeof a, "%s/a.npz", dir);
     snprintf(b, sizeof b, "%s/b.npz", dir);
     write_tagged(a, "inception_v3/fid:pool3@" FULL "/299/legacy_pytorch", 0);
     write_tagged(b, "clip/vit-b-32:image@abcdef0123456789/224/pil_bicubic", 1);
-    int rc = fkt_run_cli(out, sizeof out, "fd %s %s", a, b);
+    int rc = fk_test_run_cli(out, sizeof out, "fd %s %s", a, b);
     cr_assert_eq(rc, 3, "exit %d: %s", rc, out);
     cr_assert(strstr(out, "inception_v3/fid:pool3@6726825d/299/legacy_pytorch"), "%s", out);
     cr_assert(strstr(out, "clip/vit-b-32:image@abcdef01/224/pil_bicubic"), "%s", out);
@@ -92,13 +92,13 @@ Test(cli_fd, refuses_different_backbones_with_exit_3)
 
 Test(cli_fd, same_backbone_scores_and_json)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char a[256], b[256], out[8192];
     snprintf(a, sizeof a, "%s/a.npz", dir);
     snprintf(b, sizeof b, "%s/b.npz", dir);
     write_tagged(a, "inception_v3/fid:pool3@" FULL "/299/legacy_pytorch", 0);
     write_tagged(b, "inception_v3/fid:pool3@" FULL "/299/legacy_pytorch", 3);
-    int rc = fkt_run_cli(out, sizeof out, "fd %s %s --json", a, b);
+    int rc = fk_test_run_cli(out, sizeof out, "fd %s %s --json", a, b);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "\"value\":\t9"), "FD of means 3 apart, equal covariances: %s", out);
     cr_assert(strstr(out, "\"tag\":\t\"inception_v3/fid:pool3@" FULL), "%s", out);
@@ -119,23 +119,23 @@ static void write_untagged(const char *path)
 
 Test(cli_fd, untagged_files_need_assume_backbone)
 {
-    const char *dir = fkt_tmpdir();
+    const char *dir = fk_test_tmpdir();
     char a[256], b[256], c[256], out[8192];
     snprintf(a, sizeof a, "%s/a.npz", dir);
     snprintf(b, sizeof b, "%s/b.npz", dir);
     snprintf(c, sizeof c, "%s/c.npz", dir);
     write_untagged(a);
     write_untagged(b);
-    int rc = fkt_run_cli(out, sizeof out, "fd %s %s", a, b);
+    int rc = fk_test_run_cli(out, sizeof out, "fd %s %s", a, b);
     cr_assert_eq(rc, 3, "%s", out);
     cr_assert(strstr(out, "--assume-backbone"), "%s", out);
-    rc = fkt_run_cli(out, sizeof out,
+    rc = fk_test_run_cli(out, sizeof out,
                      "fd %s %s --assume-backbone inception_v3/fid:pool3@6726825d/299/legacy_pytorch", a, b);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "FD: 0.000000"), "same statistics: %s", out);
     /* An assumption does not override a tag a file carries. */
     write_tagged(c, "resnet/resnet50:pool@random-0/224/clean", 0);
-    rc = fkt_run_cli(out, sizeof out,
+    rc = fk_test_run_cli(out, sizeof out,
                      "fd %s %s --assume-backbone inception_v3/fid:pool3@6726825d/299/legacy_pytorch", a, c);
     cr_assert_eq(rc, 3, "%s", out);
 }
@@ -143,19 +143,19 @@ Test(cli_fd, untagged_files_need_assume_backbone)
 Test(cli_fd, bad_input_exit_codes)
 {
     char out[8192];
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "fd"), 2);
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "fd a.npz b.npz --bogus"), 2);
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "fd --help"), 0);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "fd"), 2);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "fd a.npz b.npz --bogus"), 2);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "fd --help"), 0);
     cr_assert(strstr(out, "usage: fidkit fd"));
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "fd /nonexistent/a.npz /nonexistent/b.npz"), 1);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "fd /nonexistent/a.npz /nonexistent/b.npz"), 1);
     cr_assert(strstr(out, "/nonexistent/a.npz"), "%s", out);
-    cr_assert_eq(fkt_run_cli(out, sizeof out, "stats-info --help"), 0);
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "stats-info --help"), 0);
 }
 
 Test(cli_demo, stats_only_demo_scores_two_tagged_files)
 {
     char out[8192];
-    int rc = fkt_run_cli(out, sizeof out, "demo --stats-only --out %s", fkt_tmpdir());
+    int rc = fk_test_run_cli(out, sizeof out, "demo --stats-only --out %s", fk_test_tmpdir());
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "exact FD of the two Gaussians: 3.200000"), "%s", out);
     const char *v = strstr(out, "FD: ");

@@ -14,7 +14,7 @@
 static const char *bpe_path(void)
 {
     static char buf[4096];
-    FILE *f = fopen(fkt_fixture("bpe_path.txt"), "r");
+    FILE *f = fopen(fk_test_fixture("bpe_path.txt"), "r");
     cr_assert(f, "no bpe_path.txt in the fixtures: did ref_tokenizer run?");
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
@@ -38,7 +38,7 @@ typedef struct strings {
 
 static strings load_strings(const char *blob, const char *off)
 {
-    strings s = {fkt_load_npy(blob), fkt_load_npy(off), 0};
+    strings s = {fk_test_load_npy(blob), fk_test_load_npy(off), 0};
     cr_assert_eq(s.blob.dtype, FK_U8);
     cr_assert_eq(s.off.dtype, FK_I64);
     s.n = s.off.shape[0] - 1;
@@ -61,8 +61,8 @@ Test(tokenizer, matches_reference_ids)
 {
     fk_tokenizer *tok = open_tok(bpe_path());
     strings caps = load_strings("captions.npy", "captions_off.npy");
-    fk_array ids = fkt_load_npy("raw_ids.npy"), off = fkt_load_npy("raw_off.npy");
-    fk_array ctx = fkt_load_npy("ctx77.npy");
+    fk_array ids = fk_test_load_npy("raw_ids.npy"), off = fk_test_load_npy("raw_off.npy");
+    fk_array ctx = fk_test_load_npy("ctx77.npy");
     cr_assert_eq(ids.dtype, FK_I32);
     cr_assert_eq(ctx.dtype, FK_I32);
     cr_assert_eq(off.shape[0], caps.n + 1);
@@ -125,7 +125,7 @@ Test(tokenizer, plain_text_list_and_known_ids)
 {
     /* the uncompressed list reads the same; "a photo of a cat" is the example
      * every CLIP user has seen */
-    fk_tokenizer *tok = open_tok(fkt_fixture("bpe.txt"));
+    fk_tokenizer *tok = open_tok(fk_test_fixture("bpe.txt"));
     int32_t row[FK_CLIP_CONTEXT_LEN];
     int nt;
     fk_error e;
@@ -151,7 +151,7 @@ Test(tokenizer, refuses_bad_input)
     cr_assert_eq(fk_tokenizer_open("/nonexistent/bpe.txt.gz", &tok, &e), FK_ERR_IO);
     cr_assert(strstr(e.msg, "/nonexistent/bpe.txt.gz"), "%s", e.msg);
     cr_assert_null(tok);
-    cr_assert_eq(fk_tokenizer_open(fkt_fixture("bpe_short.txt"), &tok, &e), FK_ERR_FORMAT);
+    cr_assert_eq(fk_tokenizer_open(fk_test_fixture("bpe_short.txt"), &tok, &e), FK_ERR_FORMAT);
     cr_assert(strstr(e.msg, "only 999 merges"), "%s", e.msg);
 
     tok = open_tok(bpe_path());
@@ -202,7 +202,7 @@ Test(tokenizer, throughput)
 {
     /* not a benchmark with a threshold: the ratio against the Python reference
      * (timed on the same machine, same captions, fresh tokenizers) is printed */
-    fk_array rate = fkt_load_npy("py_rate.npy");
+    fk_array rate = fk_test_load_npy("py_rate.npy");
     cr_assert_eq(rate.shape[0], 2);
     const double *py = rate.data;
     const char *names[2] = {"plain captions", "tricky corpus"};

@@ -20,7 +20,7 @@
 static fk_status open_config(const char *yaml, fk_backbone **b, fk_error *e)
 {
     fk_config c;
-    const char *path = fkt_fixture(yaml);
+    const char *path = fk_test_fixture(yaml);
     cr_assert_eq(fk_config_load(path, &c, e), FK_OK, "%s: %s", path, e->msg);
     return fk_backbone_open(&c, NULL, 0, b, e);
 }
@@ -33,8 +33,8 @@ static void check(const char *name)
     fk_backbone *b = NULL;
     fk_error e = {0};
     cr_assert_eq(open_config(yaml, &b, &e), FK_OK, "%s: %s", yaml, e.msg);
-    fk_array in = fkt_load_npy("inputs.npy");
-    fk_array ref = fkt_load_npy(ref_name);
+    fk_array in = fk_test_load_npy("inputs.npy");
+    fk_array ref = fk_test_load_npy(ref_name);
     int n = (int)in.shape[0], dim = (int)ref.shape[1];
     cr_assert_eq(ref.shape[0], n);
 #ifdef FK_PLUGIN_OUTPUT_DIM
@@ -85,7 +85,7 @@ static void expect_extract_failure(const char *yaml, const char *needle)
     fk_backbone *b = NULL;
     fk_error e = {0};
     cr_assert_eq(open_config(yaml, &b, &e), FK_OK, "%s: %s", yaml, e.msg);
-    fk_array in = fkt_load_npy("inputs.npy");
+    fk_array in = fk_test_load_npy("inputs.npy");
     float *out = calloc(64 * 2, sizeof(float));
     float *o[1] = {out};
     fk_status st = fk_backbone_extract(b, in.data, 2, o, &e);
@@ -116,7 +116,7 @@ Test(torchscript, non_torchscript_file_is_refused)
 {
     fk_config c;
     fk_error e = {0};
-    cr_assert_eq(fk_config_load(fkt_fixture("scripted.yaml"), &c, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_config_load(fk_test_fixture("scripted.yaml"), &c, &e), FK_OK, "%s", e.msg);
     snprintf(c.weights_file, sizeof c.weights_file, "inputs.npy");
     c.weights_sha256[0] = 0;
     fk_backbone *b = NULL;

@@ -21,7 +21,7 @@ typedef struct expected {
 
 static int load_expected(expected *ex, int cap)
 {
-    FILE *f = fopen(fkt_fixture("expected.txt"), "r");
+    FILE *f = fopen(fk_test_fixture("expected.txt"), "r");
     cr_assert(f, "cannot open expected.txt");
     char line[512];
     int n = 0;
@@ -70,7 +70,7 @@ static void check_all(const char *file, const char *format)
     cr_assert_gt(n, 10);
     fk_weights *w;
     fk_error e = {0};
-    const char *path = fkt_fixture(file);
+    const char *path = fk_test_fixture(file);
     fk_status s = fk_weights_open(path, &w, &e);
     cr_assert_eq(s, FK_OK, "%s: %s", file, e.msg);
     cr_assert_str_eq(fk_weights_format(w), format);
@@ -90,7 +90,7 @@ static void check_all(const char *file, const char *format)
         char bin[64];
         snprintf(bin, sizeof bin, "exp/%d.bin", i);
         size_t nb;
-        uint8_t *ref = slurp(fkt_fixture(bin), &nb);
+        uint8_t *ref = slurp(fk_test_fixture(bin), &nb);
         cr_assert_eq(fk_array_nbytes(a), nb, "%s: %s", file, ex[i].name);
         cr_assert_eq((uintptr_t)a->data % fk_dtype_size(a->dtype), 0, "%s: %s misaligned", file,
                      ex[i].name);
@@ -99,11 +99,11 @@ static void check_all(const char *file, const char *format)
         free(ref);
         compared++;
         snprintf(bin, sizeof bin, "exp/%d.f32", i);
-        if (access(fkt_fixture(bin), F_OK) == 0) {
+        if (access(fk_test_fixture(bin), F_OK) == 0) {
             float *f;
             s = fk_weights_get_f32(w, ex[i].name, ex[i].ndim, ex[i].shape, &f, &e);
             cr_assert_eq(s, FK_OK, "%s: %s", file, e.msg);
-            ref = slurp(fkt_fixture(bin), &nb);
+            ref = slurp(fk_test_fixture(bin), &nb);
             cr_assert_eq(nb, (size_t)fk_array_count(a) * 4);
             cr_assert(nb == 0 || memcmp(f, ref, nb) == 0, "%s: %s as float32 differs", file,
                       ex[i].name);
@@ -126,7 +126,7 @@ Test(weights, get_f32_errors)
 {
     fk_weights *w;
     fk_error e = {0};
-    const char *path = fkt_fixture("sd_zip.pth");
+    const char *path = fk_test_fixture("sd_zip.pth");
     cr_assert_eq(fk_weights_open(path, &w, &e), FK_OK, "%s", e.msg);
     float *f = (float *)&e;
     int64_t wrong[2] = {5, 9};
@@ -151,7 +151,7 @@ Test(weights, get_f32_errors)
 /* Contiguous aligned tensors are views into the mapping, not copies. */
 Test(weights, views_into_mapping)
 {
-    FILE *f = fopen(fkt_fixture("mapped.txt"), "r");
+    FILE *f = fopen(fk_test_fixture("mapped.txt"), "r");
     cr_assert(f);
     char file[64], name[2][64];
     long long off[2];
@@ -160,7 +160,7 @@ Test(weights, views_into_mapping)
                   &off[1]) == 5) {
         fk_weights *w;
         fk_error e = {0};
-        cr_assert_eq(fk_weights_open(fkt_fixture(file), &w, &e), FK_OK, "%s", e.msg);
+        cr_assert_eq(fk_weights_open(fk_test_fixture(file), &w, &e), FK_OK, "%s", e.msg);
         const uint8_t *a = fk_weights_find(w, name[0])->data;
         const uint8_t *b = fk_weights_find(w, name[1])->data;
         /* Legacy storages follow pickles of any length: misaligned ones are
@@ -182,8 +182,8 @@ static void check_names(const char *file, const char *names_file, const char *in
 {
     fk_weights *w;
     fk_error e = {0};
-    cr_assert_eq(fk_weights_open(fkt_fixture(file), &w, &e), FK_OK, "%s", e.msg);
-    FILE *f = fopen(fkt_fixture(names_file), "r");
+    cr_assert_eq(fk_weights_open(fk_test_fixture(file), &w, &e), FK_OK, "%s", e.msg);
+    FILE *f = fopen(fk_test_fixture(names_file), "r");
     cr_assert(f);
     char line[256];
     int i = 0;
@@ -213,7 +213,7 @@ Test(weights, ambiguous_checkpoint)
 {
     fk_weights *w;
     fk_error e = {0};
-    cr_assert_eq(fk_weights_open(fkt_fixture("ambiguous.pth"), &w, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_weights_open(fk_test_fixture("ambiguous.pth"), &w, &e), FK_OK, "%s", e.msg);
     cr_assert_str_eq(fk_weights_inner_prefix(w), "");
     cr_assert_null(fk_weights_find(w, "conv.weight"));
     cr_assert_not_null(fk_weights_find(w, "model.fc.bias"));
@@ -227,7 +227,7 @@ Test(weights, legacy_storage_views)
 {
     fk_weights *w;
     fk_error e = {0};
-    cr_assert_eq(fk_weights_open(fkt_fixture("views_legacy.pth"), &w, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_weights_open(fk_test_fixture("views_legacy.pth"), &w, &e), FK_OK, "%s", e.msg);
     cr_assert_eq(fk_weights_count(w), 2);
     static const char *const names[2] = {"a", "b"};
     static const char *const refs[2] = {"views_a.f32", "views_b.f32"};
@@ -237,7 +237,7 @@ Test(weights, legacy_storage_views)
         cr_assert_eq(fk_weights_get_f32(w, names[i], i + 1, shapes[i], &f, &e), FK_OK, "%s",
                      e.msg);
         size_t nb;
-        uint8_t *ref = slurp(fkt_fixture(refs[i]), &nb);
+        uint8_t *ref = slurp(fk_test_fixture(refs[i]), &nb);
         cr_assert_eq(nb, (size_t)(i ? 40 : 8));
         cr_assert(memcmp(f, ref, nb) == 0, "tensor %s differs", names[i]);
         free(ref);
@@ -251,7 +251,7 @@ static void expect_refusal(const char *file, fk_status code, const char *what1,
 {
     fk_weights *w = (fk_weights *)&w;
     fk_error e = {0};
-    const char *path = fkt_fixture(file);
+    const char *path = fk_test_fixture(file);
     fk_status s = fk_weights_open(path, &w, &e);
     cr_assert_eq(s, code, "%s: got %s (%s)", file, fk_status_name(s), e.msg);
     cr_assert_null(w);
@@ -270,7 +270,7 @@ Test(weights, refuses_os_system)
                    NULL);
     expect_refusal("evil_nested.pth", FK_ERR_UNSUPPORTED, "refusing to unpickle posix.system",
                    NULL);
-    cr_assert_neq(access(fkt_fixture("pwned"), F_OK), 0, "the pickle's command was run");
+    cr_assert_neq(access(fk_test_fixture("pwned"), F_OK), 0, "the pickle's command was run");
 }
 
 Test(weights, bad_files)
@@ -283,7 +283,7 @@ Test(weights, bad_files)
     expect_refusal("bomb.pth", FK_ERR_FORMAT, "beyond bounds", NULL);
     fk_weights *w;
     fk_error e = {0};
-    cr_assert_eq(fk_weights_open(fkt_fixture("no-such-file.pth"), &w, &e), FK_ERR_IO);
+    cr_assert_eq(fk_weights_open(fk_test_fixture("no-such-file.pth"), &w, &e), FK_ERR_IO);
     cr_assert(strstr(e.msg, "no-such-file.pth"), "%s", e.msg);
 }
 
@@ -291,9 +291,9 @@ Test(weights, bad_files)
 static int truncations(const char *file)
 {
     size_t n;
-    uint8_t *buf = slurp(fkt_fixture(file), &n);
+    uint8_t *buf = slurp(fk_test_fixture(file), &n);
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", fkt_tmpdir(), file);
+    snprintf(path, sizeof path, "%s/%s", fk_test_tmpdir(), file);
     int tried = 0;
     spit(path, buf, n);
     /* Shortening one file in place costs no writes. */
@@ -322,10 +322,10 @@ Test(weights, truncated_legacy) { cr_assert_gt(truncations("sd_legacy.pth"), 100
 static void corruptions(const char *file)
 {
     size_t n;
-    uint8_t *orig = slurp(fkt_fixture(file), &n);
+    uint8_t *orig = slurp(fk_test_fixture(file), &n);
     uint8_t *buf = malloc(n);
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", fkt_tmpdir(), file);
+    snprintf(path, sizeof path, "%s/%s", fk_test_tmpdir(), file);
     uint64_t rng = 0x9e3779b97f4a7c15ull;
     int opened = 0, refused = 0;
     for (int it = 0; it < 400; it++) {
