@@ -165,6 +165,12 @@ Test(pipeline, extract_then_score_equals_score_on_folders)
     cr_assert_eq(intervals, 1 + 1 + 2 + 4 + 1 + 1, "every score has an interval: %s", out);
     cr_assert(strstr(out, "tiny_pool/g4:pool@random-0/32/clean"));
 
+    /* fid takes features files too. */
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "fid %s %s --json", fr, ff), 0, "%s", out);
+    double via_feats = json_value(out);
+    cr_assert(fabs(via_feats - ref) <= FD_RTOL * fabs(ref), "fid on features files %.10g vs %.10g",
+              via_feats, ref);
+
     cr_assert_eq(fk_test_run_cli(out, sizeof out, "extract %s -o %s --backbone %s", fake, f8, cfg8), 0, "%s", out);
     int rc = fk_test_run_cli(out, sizeof out, "score %s %s --metrics kid --kid-subset-size 30", fr, f8);
     cr_assert_eq(rc, 3, "mixed tags must be refused: %s", out);

@@ -1,5 +1,6 @@
 /* fidkit fid A B: FID where each side is a dataset or a stats file. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -10,8 +11,8 @@ static const char usage_text[] =
     "\n"
     "The Fréchet distance between two image sets in a backbone's feature space\n"
     "(FID with the default FID-Inception backbone). Each of A and B is a dataset\n"
-    "(folder, .zip, .npz/.npy of uint8 samples, .txt list) or a stats file\n"
-    "(.npz with mu and sigma). A stats file must carry the tag of the backbone\n"
+    "(folder, .zip, .npz/.npy of uint8 samples, .txt list), a stats file\n"
+    "(.npz with mu and sigma) or a features file (`fidkit extract`). A stats file must carry the tag of the backbone\n"
     "used for the other side; untagged files (pytorch-fid, clean-fid) need\n"
     "--assume-backbone. Exit status 3: refused, different backbones.\n"
     "\n"
@@ -69,6 +70,27 @@ int fk_cmd_fid(int argc, char **argv)
                              "%s carries no backbone tag (written by pytorch-fid or clean-fid?): "
                              "declare the backbone that measured it with --assume-backbone TAG",
                              side[k]);
+        } else if (fk_featfile_is(side[k])) {
+            /* Kept feature rows (`fidkit extract`): their moments. */
+            float *rows;
+            int64_t n;
+            int d, has_tag;
+            fk_tag t;
+            if ((st = fk_featfile_read(side[k], NULL, &rows, &n, &d, &t, &has_tag, &e)))
+                break;
+            fk_feature_set set = {.tag = t, .d = d, .n = n};
+            if (!has_tag && assumed) {
+                set.tag = assumed_tag;
+                has_tag = 1;
+            }
+            if (!has_tag)
+                st = fk_fail(&e, FK_ERR_TAG, "%s carries no backbone tag (clean-fid features?): "
+                             "declare it with --assume-backbone TAG", side[k]);
+            if (!st && !(st = fk_moments_init(&set.moments, d, &e)) &&
+                !(st = fk_moments_add(&set.moments, rows, n, &e)))
+                st = fk_feature_set_stats(&set, &s[k], &e);
+            fk_moments_free(&set.moments);
+            free(rows);
         } else {
             fk_feature_set set;
             if (!b && (st = fk_cli_open_backbone(&o, NULL, 0, &b, &e)))

@@ -5,11 +5,12 @@
 
 #include "cli.h"
 #include "fidkit/fidkit.h"
+#include "fidkit/featfile.h"
 #include "fidkit/features.h"
 #include "fidkit/inception_score.h"
 
 static const char usage_text[] =
-    "usage: fidkit is DATASET [options]\n"
+    "usage: fidkit is DATASET|FEATURES.npz [options]\n"
     "\n"
     "Inception Score of a dataset from the 1008-way logits of the FID Inception\n"
     "computed without the fc bias (the ADM evaluator's and torch-fidelity's\n"
@@ -68,13 +69,27 @@ int fk_cmd_is(int argc, char **argv)
     fk_error e = {0};
     fk_backbone *b = NULL;
     fk_feature_set set;
+    memset(&set, 0, sizeof set);
     const char *outs[1] = {output};
     o.ex.keep_rows = 1;
-    if (fk_cli_open_backbone(&o, outs, 1, &b, &e))
-        return fk_cli_report("is", &e);
-    if (fk_cli_extract_run(&o, b, dataset, &set, &e)) {
-        fk_backbone_close(b);
-        return fk_cli_report("is", &e);
+    if (fk_featfile_is(dataset)) {
+        /* Kept rows (`fidkit extract --outputs pool3,logits_unbiased`). */
+        int has_tag;
+        if (fk_featfile_read(dataset, output, &set.rows, &set.n, &set.d, &set.tag, &has_tag, &e))
+            return fk_cli_report("is", &e);
+        if (!has_tag || strcmp(set.tag.layer, output)) {
+            free(set.rows);
+            fk_fail(&e, FK_ERR_ARG, "%s holds no '%s' rows: extract them with --outputs %s", dataset,
+                    output, output);
+            return fk_cli_report("is", &e);
+        }
+    } else {
+        if (fk_cli_open_backbone(&o, outs, 1, &b, &e))
+            return fk_cli_report("is", &e);
+        if (fk_cli_extract_run(&o, b, dataset, &set, &e)) {
+            fk_backbone_close(b);
+            return fk_cli_report("is", &e);
+        }
     }
     fk_features f = fk_features_view(set.rows, set.n, set.d);
     fk_is_result r;
