@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "clip_net.h"
-#include "fidkit/error.h" /* before plugin.h, whose "error.h" finds glibc's */
+#include "fidkit/error.h"
 #include "fidkit/plugin.h"
 
 #define CLIP_TEXT_SEED_XOR 0x74657874u /* "text" */

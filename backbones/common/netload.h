@@ -78,19 +78,4 @@ fk_status nl_check_finite(const char *label, const char *output, const float *ro
  * on it: every image goes through the net on its own in eval mode. */
 int nl_chunk(double bytes_per_pixel_image, int side, double budget_bytes);
 
-/* The outputs open() was asked for, mapped onto a plugin's output table
- * names[0..count): want[k] = 1 for each output k requested, kind[] the
- * table index of each request in order, *n_out their number. Unknown and
- * repeated names are errors naming them and the known ones (`known`). */
-fk_status nl_bind_outputs(const char *label, int n_requested, const char *const *requested,
-                          const char *const *names, int count, const char *known, int *want,
-                          int *kind, int *n_out, fk_error *e);
-
-/* extract()'s argument checks, then the caller's per-request buffers routed
- * to per-output slots results[0..count) (NULL where not requested). Returns
- * FK_OK with *nothing = 1 when n == 0. */
-fk_status nl_route_outputs(const char *label, const float *nchw, int n, float *const *out,
-                           int n_out, const int *kind, float **results, int count, int *nothing,
-                           fk_error *e);
-
 #endif

@@ -24,6 +24,7 @@
 #include "fidkit/error.h"
 #include "fidkit/plugin.h"
 #include "inception_net.h"
+#include "outputs.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -114,25 +115,9 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
     fk_status st = FK_OK;
 
     in->side = p->input_size > 0 ? p->input_size : 299;
-    if (p->n_outputs < 1 || p->n_outputs > OUT_COUNT || !p->outputs)
-        st = fk_fail(e, FK_ERR_ARG, "%s: between 1 and %d outputs must be requested, got %d", label,
-                     OUT_COUNT, p->n_outputs);
-    for (int i = 0; st == FK_OK && i < p->n_outputs; i++) {
-        int k = 0;
-        while (k < OUT_COUNT && !(p->outputs[i] && strcmp(p->outputs[i], output_names[k]) == 0))
-            k++;
-        if (k == OUT_COUNT)
-            st = fk_fail(e, FK_ERR_ARG,
-                         "%s: unknown output '%s' (known: pool3, logits, logits_unbiased, block64, "
-                         "block192, block768, spatial)",
-                         label, p->outputs[i] ? p->outputs[i] : "(null)");
-        else if (in->want[k])
-            st = fk_fail(e, FK_ERR_ARG, "%s: output '%s' requested twice", label, output_names[k]);
-        else {
-            in->want[k] = 1;
-            in->kind[in->n_out++] = k;
-        }
-    }
+    st = bk_bind_outputs(label, p->n_outputs, p->outputs, output_names, OUT_COUNT,
+                         "pool3, logits, logits_unbiased, block64, block192, block768, spatial",
+                         in->want, in->kind, &in->n_out, e);
     /* The sFID layout (2023 values) is defined for the 17x17 map of a
      * 299-pixel input only. */
     if (st == FK_OK && in->want[OUT_SPATIAL] && in->side != 299)
@@ -158,17 +143,12 @@ static fk_status extract(void *p, const float *nchw, int n, float *const *out, f
     instance *in = p;
     if (!in)
         return fk_fail(e, FK_ERR_ARG, "inception_v3: extract on a NULL instance");
-    if (n < 0 || (n > 0 && (!nchw || !out)))
-        return fk_fail(e, FK_ERR_ARG, "%s: extract needs n >= 0 images, an input and outputs",
-                       in->net.label);
-    if (n == 0)
-        return FK_OK;
-    float *results[OUT_COUNT] = {NULL};
-    for (int i = 0; i < in->n_out; i++) {
-        if (!out[i])
-            return fk_fail(e, FK_ERR_ARG, "%s: output buffer %d is NULL", in->net.label, i);
-        results[in->kind[i]] = out[i];
-    }
+    float *results[OUT_COUNT];
+    int nothing;
+    fk_status st = bk_route_outputs(in->net.label, nchw, n, out, in->n_out, in->kind, results,
+                                    OUT_COUNT, &nothing, e);
+    if (st != FK_OK || nothing)
+        return st;
     return inception_forward(&in->net, nchw, n, in->side, in->want, results, e);
 }
 

@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fidkit/error.h" /* before plugin.h, whose "error.h" finds glibc's */
+#include "fidkit/error.h"
 #include "fidkit/plugin.h"
 #include "mobilenet_net.h"
+#include "outputs.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -95,7 +96,7 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
     if (in->side < 32)
         st = fk_fail(e, FK_ERR_ARG, "%s: input_size %d is too small (at least 32)", label, in->side);
     if (st == FK_OK)
-        st = nl_bind_outputs(label, p->n_outputs, p->outputs, output_names, MB_OUT_COUNT,
+        st = bk_bind_outputs(label, p->n_outputs, p->outputs, output_names, MB_OUT_COUNT,
                              "pool, penultimate, logits", in->want, in->kind, &in->n_out, e);
     if (st == FK_OK && !p->random_weights && !p->weights_path)
         st = fk_fail(e, FK_ERR_ARG, "%s: no weights file given and random_weights is off", label);
@@ -124,7 +125,7 @@ static fk_status extract(void *p, const float *nchw, int n, float *const *out, f
         return fk_fail(e, FK_ERR_ARG, "mobilenet_v3: extract on a NULL instance");
     float *results[MB_OUT_COUNT];
     int nothing;
-    fk_status st = nl_route_outputs(in->net.label, nchw, n, out, in->n_out, in->kind, results,
+    fk_status st = bk_route_outputs(in->net.label, nchw, n, out, in->n_out, in->kind, results,
                                     MB_OUT_COUNT, &nothing, e);
     if (st != FK_OK || nothing)
         return st;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fidkit/error.h" /* before plugin.h, whose "error.h" finds glibc's */
+#include "fidkit/error.h"
 #include "fidkit/plugin.h"
 #include "torchshim_extra.h"
 
