@@ -28,33 +28,6 @@ static const char usage_text[] =
     "  --seed S                bootstrap seed (2020)\n"
     FK_CLI_EXTRACT_HELP;
 
-/* FD of resampled sample rows against fixed reference statistics. */
-typedef struct fixed_ref {
-    int d;
-    const double *mu, *sigma;
-} fixed_ref;
-
-static fk_status stat_fd_fixed(const fk_features *x, const fk_features *y, void *u, double *v,
-                               fk_error *e)
-{
-    (void)y;
-    const fixed_ref *r = u;
-    fk_moments m;
-    double *mu = malloc(sizeof(double) * r->d), *sg = malloc(sizeof(double) * r->d * r->d);
-    fk_status st = (!mu || !sg) ? fk_fail(e, FK_ERR_NOMEM, "out of memory") : fk_moments_init(&m, r->d, e);
-    if (!st) {
-        if (!(st = fk_moments_add(&m, x->x, x->n, e)) && !(st = fk_moments_result(&m, mu, sg, e))) {
-            fk_fd_result fr;
-            st = fk_frechet(r->d, r->mu, r->sigma, mu, sg, NULL, &fr, e);
-            *v = fr.fd;
-        }
-        fk_moments_free(&m);
-    }
-    free(mu);
-    free(sg);
-    return st;
-}
-
 static fk_status stat_is(const fk_features *x, const fk_features *y, void *u, double *v, fk_error *e)
 {
     (void)y;
@@ -189,14 +162,14 @@ int fk_cmd_adm(int argc, char **argv)
         if (ci && !(st = fk_bootstrap(&fl, &fl, stat_is, &io, &bo, &bi[0], NULL, &e)))
             has_ci[0] = 1;
     }
-    fixed_ref fx[2] = {{smp[0].d, mu, sg}, {have_smp ? smp[2].d : 0, mu_s, sg_s}};
+    fk_boot_fixed_stats fx[2] = {{smp[0].d, mu, sg, 1}, {have_smp ? smp[2].d : 0, mu_s, sg_s, 1}};
     const fk_features *fdf[2] = {&fs, &fsp};
     for (int k = 0; k < 2 && !st; k++) {
-        if ((st = stat_fd_fixed(fdf[k], NULL, &fx[k], &v[1 + k], &e)))
+        if ((st = fk_boot_stat_fd_fixed(fdf[k], NULL, &fx[k], &v[1 + k], &e)))
             break;
         bo.replicates = reps ? reps : 200;
         bo.nonnegative = 1;
-        if (ci && !(st = fk_bootstrap(fdf[k], fdf[k], stat_fd_fixed, &fx[k], &bo, &bi[1 + k], NULL, &e)))
+        if (ci && !(st = fk_bootstrap(fdf[k], fdf[k], fk_boot_stat_fd_fixed, &fx[k], &bo, &bi[1 + k], NULL, &e)))
             has_ci[1 + k] = 1;
     }
     pr_stat ps = {fk_prdc_default_options(FK_PR_ADM), 0, fr, fs};

@@ -167,35 +167,6 @@ static fk_status boot(score_ctx *c, const fk_features *x, const fk_features *y, 
 
 /* ---- the metrics ------------------------------------------------------- */
 
-/* FD of resampled rows of one side against the other side's fixed
- * statistics (that side came as a stats file). */
-typedef struct fixed_side {
-    int d, rows_side;
-    const double *mu, *sigma;
-} fixed_side;
-
-static fk_status stat_fd_fixed(const fk_features *x, const fk_features *y, void *u, double *v,
-                               fk_error *e)
-{
-    const fixed_side *f = u;
-    const fk_features *rows = f->rows_side ? y : x;
-    fk_moments m;
-    double *mu = malloc(sizeof(double) * f->d), *sg = malloc(sizeof(double) * f->d * f->d);
-    fk_status st = (!mu || !sg) ? fk_fail(e, FK_ERR_NOMEM, "out of memory") : fk_moments_init(&m, f->d, e);
-    if (!st) {
-        if (!(st = fk_moments_add(&m, rows->x, rows->n, e)) && !(st = fk_moments_result(&m, mu, sg, e))) {
-            fk_fd_result r;
-            st = f->rows_side ? fk_frechet(f->d, f->mu, f->sigma, mu, sg, NULL, &r, e)
-                              : fk_frechet(f->d, mu, sg, f->mu, f->sigma, NULL, &r, e);
-            *v = r.fd;
-        }
-        fk_moments_free(&m);
-    }
-    free(mu);
-    free(sg);
-    return st;
-}
-
 static fk_status fd_metric(score_ctx *c, const char *metric, const char *name, const side_rows *s,
                            fk_error *e)
 {
@@ -233,13 +204,13 @@ static fk_status fd_metric(score_ctx *c, const char *metric, const char *name, c
     } else if (!st && c->ci && (!s->stats[0] || !s->stats[1])) {
         /* One side is statistics only: resample the other side's images. */
         int rs = s->stats[0] ? 1 : 0;
-        fixed_side f = {s->d, rs, s->stats[1 - rs]->mu, s->stats[1 - rs]->sigma};
+        fk_boot_fixed_stats f = {s->d, s->stats[1 - rs]->mu, s->stats[1 - rs]->sigma, rs};
         fk_boot_options bo = fk_boot_default_options();
         bo.replicates = c->reps_fd;
         bo.seed = c->seed;
         bo.nonnegative = 1;
         const fk_features *rows = rs ? &y : &x;
-        if (!(st = fk_bootstrap(rows, rows, stat_fd_fixed, &f, &bo, &b, NULL, e)))
+        if (!(st = fk_bootstrap(rows, rows, fk_boot_stat_fd_fixed, &f, &bo, &b, NULL, e)))
             bp = &b;
         how = rs ? "percentile bootstrap over the generated images (real side: statistics)"
                  : "percentile bootstrap over the real images (generated side: statistics)";

@@ -345,3 +345,30 @@ done:
     free(vals);
     return s;
 }
+
+fk_status fk_boot_stat_fd_fixed(const fk_features *x, const fk_features *y, void *ctx,
+                                double *value, fk_error *e)
+{
+    (void)y;
+    const fk_boot_fixed_stats *f = ctx;
+    if (x->d != f->d)
+        return fk_fail(e, FK_ERR_ARG, "FD against fixed statistics: rows have d = %d, the "
+                       "statistics %d", x->d, f->d);
+    fk_moments m;
+    double *mu = malloc(sizeof(double) * (size_t)f->d);
+    double *sg = malloc(sizeof(double) * (size_t)f->d * (size_t)f->d);
+    fk_status st = (!mu || !sg) ? fk_fail(e, FK_ERR_NOMEM, "out of memory")
+                                : fk_moments_init(&m, f->d, e);
+    if (st == FK_OK) {
+        if (!(st = fk_moments_add(&m, x->x, x->n, e)) && !(st = fk_moments_result(&m, mu, sg, e))) {
+            fk_fd_result r;
+            st = f->fixed_first ? fk_frechet(f->d, f->mu, f->sigma, mu, sg, NULL, &r, e)
+                                : fk_frechet(f->d, mu, sg, f->mu, f->sigma, NULL, &r, e);
+            *value = r.fd;
+        }
+        fk_moments_free(&m);
+    }
+    free(mu);
+    free(sg);
+    return st;
+}

@@ -93,6 +93,18 @@ fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
 fk_status fk_boot_stat_fd(const fk_features *x, const fk_features *y, void *ctx,
                           double *value, fk_error *e);
 
+/* One side known only by its statistics (a stats file, an ADM reference
+ * batch): FD between the rows of set x and the fixed (mu, sigma); y is not
+ * read. Use with fk_bootstrap to resample the side that has rows. */
+typedef struct fk_boot_fixed_stats {
+    int d;
+    const double *mu, *sigma;
+    int fixed_first;   /* 1: FD(fixed, rows), 0: FD(rows, fixed) */
+} fk_boot_fixed_stats;
+
+fk_status fk_boot_stat_fd_fixed(const fk_features *x, const fk_features *y, void *ctx,
+                                double *value, fk_error *e);
+
 /* numpy.percentile(values, 100*q) with linear interpolation; sorts values. */
 double fk_percentile_sorted_inplace(double *values, int n, double q);
 
