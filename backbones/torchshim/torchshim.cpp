@@ -186,19 +186,23 @@ at::Tensor conv(const at::Tensor &x, const at::Tensor &w, const at::Tensor *b, i
 } // namespace
 
 // A forward pass allocates and frees activations of tens of megabytes layer
-// after layer. With glibc's defaults each is an mmap of fresh pages that
-// fault in again on every pass: 11 % of the plugin's time at 2 threads
-// (perf: clear_page, exc_page_fault). Raising the mmap threshold to glibc's
-// 64-bit maximum (32 MiB) and never trimming keeps the freed blocks in the
-// heap for the next pass: Inception at 2 threads goes from ~18 to ~22 img/s.
-// This is a process-wide malloc setting; it is taken once, when the first
-// torch context opens, and costs at most the peak activation memory held
-// until exit.
+// after layer, the same sizes on every batch. glibc serves blocks over its
+// mmap threshold (at most 32 MiB) with a fresh mapping and unmaps them on
+// free, and trims the heap's top, so every batch faults its activations in
+// again, a page zeroed by the kernel each time: ~5,500 faults per image for
+// Inception-v3 at batch 16. Alone, these cost 11 % of the plugin's time; run
+// beside a Python process holding torch (the benchmark's set-up) they cost
+// a third (13-17 img/s instead of 24). So the shim serves every block from
+// the heap (no mmap) and never trims it: freed activations are reused by the
+// next batch and a long extraction takes no page fault at all. The price is
+// that the process keeps its peak heap until exit. This is a process-wide
+// malloc setting, taken once, when the first torch context opens.
 static void keep_activation_memory()
 {
     static std::once_flag once;
     std::call_once(once, [] {
         mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        mallopt(M_MMAP_MAX, 0);
         mallopt(M_TRIM_THRESHOLD, INT_MAX);
     });
 }
