@@ -380,6 +380,7 @@ Test(inception, torchshim_contract)
     SHIM_FN(fkt_mark);
     SHIM_FN(fkt_release);
     SHIM_FN(fkt_count);
+    SHIM_FN(fkt_release_except);
     SHIM_FN(fkt_from_f32);
     SHIM_FN(fkt_to_f32);
     SHIM_FN(fkt_add);
@@ -422,6 +423,21 @@ Test(inception, torchshim_contract)
         fkt_release_p(c, mark);
         cr_expect_eq(fkt_count_p(c), mark);
         fkt_clear_error_p(c);
+
+        /* Settling keeps the listed tensors (their handles and values) and
+         * frees the rest; NULLs in the list are skipped. */
+        fkt_tensor *t1 = fkt_add_p(c, ta, ta), *t2 = fkt_add_p(c, tb, tb), *t3 = fkt_add_p(c, ta, ta);
+        fkt_tensor *keep[3] = {t3, NULL, t1};
+        fkt_release_except_p(c, mark, keep, 3);
+        cr_expect_eq(fkt_count_p(c), mark + 2);
+        (void)t2;
+        float k1[6], k3[6];
+        cr_expect_eq(fkt_to_f32_p(c, t1, k1, 6), FK_OK);
+        cr_expect_eq(fkt_to_f32_p(c, t3, k3, 6), FK_OK);
+        for (int i = 0; i < 6; i++)
+            cr_expect(k1[i] == 2 * a[i] && k3[i] == 2 * a[i], "kept tensor %d: %g %g", i, k1[i], k3[i]);
+        fkt_release_except_p(c, mark, NULL, 0);
+        cr_expect_eq(fkt_count_p(c), mark);
         cr_expect_eq(fkt_status_p(c, NULL), FK_OK);
         cr_expect_eq(fkt_to_f32_p(c, fkt_matmul_p(c, ta, tb), m, 4), FK_OK);
 

@@ -286,6 +286,29 @@ void fkt_release(fkt_ctx *c, size_t mark)
     }
 }
 
+void fkt_release_except(fkt_ctx *c, size_t mark, fkt_tensor *const *keep, int n)
+{
+    if (!c || mark >= c->tensors.size())
+        return;
+    try {
+        // Reserved first, so that nothing throws once handles start to move.
+        std::vector<std::unique_ptr<fkt_tensor>> kept;
+        kept.reserve(n > 0 ? (size_t)n : 0);
+        for (size_t i = mark; i < c->tensors.size(); i++)
+            for (int k = 0; k < n && keep; k++)
+                if (keep[k] == c->tensors[i].get()) {
+                    kept.push_back(std::move(c->tensors[i]));
+                    break;
+                }
+        c->tensors.resize(mark);
+        for (auto &t : kept)
+            c->tensors.push_back(std::move(t));
+    } catch (...) {
+        // Only the reservation can throw, before anything moved: the
+        // tensors stay, to be freed by the next fkt_release.
+    }
+}
+
 size_t fkt_count(const fkt_ctx *c)
 {
     return c ? c->tensors.size() : 0;

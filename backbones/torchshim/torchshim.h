@@ -13,7 +13,8 @@
  *
  * Tensors are owned by their context. Parameters made before fkt_mark() live
  * until fkt_free(); activations made after a mark are freed by
- * fkt_release(mark), so one forward pass costs no bookkeeping.
+ * fkt_release(mark), so one forward pass costs no bookkeeping, and
+ * fkt_release_except() frees a finished block's intermediates mid-pass.
  *
  * A context serves one thread at a time; separate contexts may run in
  * separate threads (torch's thread count is process-wide, though). */
@@ -49,6 +50,11 @@ const char *fkt_warning(const fkt_ctx *c);
 
 size_t fkt_mark(fkt_ctx *c);
 void fkt_release(fkt_ctx *c, size_t mark);
+/* Frees the tensors made after mark except the n listed in keep (NULLs are
+ * skipped), which stay valid and now follow the mark in their old order: a
+ * pass that settles after each block holds one block's activations instead
+ * of the whole network's. Works after an error too. */
+void fkt_release_except(fkt_ctx *c, size_t mark, fkt_tensor *const *keep, int n);
 /* Tensors the context holds (for tests of the arena). */
 size_t fkt_count(const fkt_ctx *c);
 
