@@ -191,6 +191,20 @@ fk_status nl_check_finite(const char *label, const char *output, const float *ro
     return FK_OK;
 }
 
+fkt_tensor *nl_settle(fkt_ctx *c, size_t mark, fkt_tensor *x, fkt_tensor *const *outs, int n_outs)
+{
+    enum { MAX_OUTS = 15 };
+    fkt_tensor *keep[MAX_OUTS + 1];
+    if (n_outs > MAX_OUTS)
+        return x; /* a plugin with more outputs only settles less often */
+    int n = 0;
+    keep[n++] = x;
+    for (int k = 0; k < n_outs; k++)
+        keep[n++] = outs[k];
+    fkt_release_except(c, mark, keep, n);
+    return x;
+}
+
 int nl_chunk(double bytes_per_pixel_image, int side, double budget_bytes)
 {
     double per_image = bytes_per_pixel_image * (double)side * (double)side;

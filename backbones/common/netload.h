@@ -67,13 +67,18 @@ fk_status nl_linear(fkt_ctx *ctx, nl_source *s, const char *prefix, int in, int 
 fk_status nl_check_finite(const char *label, const char *output, const float *rows, int n, int dim,
                           fk_error *e);
 
+/* Frees what a forward pass made since mark except x and the outputs taken
+ * so far (outs[0..n_outs), NULLs skipped); returns x. Settled after each
+ * block, a pass keeps one block's activations alive, not the network's. */
+fkt_tensor *nl_settle(fkt_ctx *c, size_t mark, fkt_tensor *x, fkt_tensor *const *outs, int n_outs);
+
 /* Activation bytes a forward pass may keep alive (see nl_chunk). */
 #ifndef NL_ACTIVATION_BUDGET
 #define NL_ACTIVATION_BUDGET (256.0 * 1024 * 1024)
 #endif
 
 /* Images per internal sub-batch, so that the activations a forward pass
- * keeps alive (the shim frees them only at the end of a pass) stay near
+ * keeps alive (its largest block's, when it settles after each) stay near
  * budget_bytes whatever batch size the host asks for. Results do not depend
  * on it: every image goes through the net on its own in eval mode. */
 int nl_chunk(double bytes_per_pixel_image, int side, double budget_bytes);

@@ -187,19 +187,23 @@ static fkt_tensor *block(fkt_ctx *c, const mb_block *b, const fkt_tensor *x, int
     return z;
 }
 
-/* Activation bytes one image keeps alive per input pixel during a pass. */
+/* Activation bytes one image keeps alive per input pixel at the most: the
+ * pass settles after each block, so the largest block counts, with its
+ * input and every tensor it makes. */
 static double bytes_per_pixel(const mb_net *net)
 {
-    double floats = 2.0 * 16 / 4, stride = 2;
+    double stride = 2, peak = 3.0 + 2.0 * 16 / 4; /* input, stem conv + hardswish */
     for (int i = 0; i < net->n_blocks; i++) {
         const mb_setting *s = &net->blk[i].s;
         double before = 1.0 / (stride * stride);
         stride *= s->stride;
         double after = 1.0 / (stride * stride);
-        floats += before * 2.0 * s->cexp + after * (3.0 * s->cexp + 2.0 * s->cout);
+        double block = before * (s->cin + 2.0 * s->cexp) + after * (3.0 * s->cexp + 2.0 * s->cout);
+        if (block > peak)
+            peak = block;
     }
-    floats += 2.0 * net->last_channels / (stride * stride);
-    return 4.0 * floats;
+    double last = 2.0 * net->last_channels / (stride * stride);
+    return 4.0 * (last > peak ? last : peak);
 }
 
 static fk_status run_chunk(mb_net *net, const float *nchw, int n, int side, const int want[MB_OUT_COUNT],
@@ -210,9 +214,9 @@ static fk_status run_chunk(mb_net *net, const float *nchw, int n, int side, cons
     size_t mark = fkt_mark(c);
     int64_t shape[4] = {n, 3, side, side};
     fkt_tensor *x = fkt_from_f32(c, nchw, 4, shape);
-    x = conv_act(c, x, &net->stem, 1);
+    x = nl_settle(c, mark, conv_act(c, x, &net->stem, 1), out, MB_OUT_COUNT);
     for (int i = 0; i < net->n_blocks; i++)
-        x = block(c, &net->blk[i], x, n);
+        x = nl_settle(c, mark, block(c, &net->blk[i], x, n), out, MB_OUT_COUNT);
     x = conv_act(c, x, &net->last, 1);
     out[MB_POOL] = fkt_global_avg_pool(c, x);
     if (want[MB_PENULTIMATE] || want[MB_LOGITS])

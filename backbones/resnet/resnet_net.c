@@ -135,19 +135,26 @@ static fkt_tensor *block(fkt_ctx *c, int bottleneck, const rn_block *b, const fk
     return fkt_relu(c, fkt_add(c, y, shortcut));
 }
 
-/* Activation bytes one image keeps alive per input pixel (the shim frees a
- * pass's tensors only at its end): every tensor the pass makes, in float32. */
+/* Activation bytes one image keeps alive per input pixel at the most: the
+ * pass settles after each block, so the largest block counts, with its
+ * input and every tensor it makes (conv1 counted at the input's size). */
 static double bytes_per_pixel(const rn_net *net)
 {
-    int expansion = net->bottleneck ? 4 : 1;
-    double floats = 64.0 / 4 + 64.0 / 16; /* stem, max pool */
+    int expansion = net->bottleneck ? 4 : 1, cin = 64;
+    double peak = 3.0 + 64.0 / 4 + 64.0 / 16; /* input, stem, max pool */
     for (int stage = 0; stage < 4; stage++) {
         double area = 1.0 / ((double)(4 << stage) * (4 << stage));
+        double in_area = stage == 0 ? area : 4 * area;
         int planes = planes_of[stage], cout = planes * expansion;
-        double per = net->bottleneck ? 2.0 * planes + 3.0 * cout : 2.0 * planes + 2.0 * cout;
-        floats += area * (per * net->blocks[stage] + cout);
+        /* c1 (+ c2 for bottlenecks), the last conv, downsample, add, ReLU */
+        double made = net->bottleneck ? planes * in_area + planes * area + 4.0 * cout * area
+                                      : planes * area + 4.0 * cout * area;
+        double block = cin * in_area + made;
+        if (block > peak)
+            peak = block;
+        cin = cout;
     }
-    return 4.0 * floats;
+    return 4.0 * peak;
 }
 
 /* The deepest stage an output needs (1..4), so a pass can stop early. */
@@ -169,12 +176,12 @@ static fk_status run_chunk(rn_net *net, const float *nchw, int n, int side, int 
     size_t mark = fkt_mark(c);
     int64_t shape[4] = {n, 3, side, side};
     fkt_tensor *x = fkt_from_f32(c, nchw, 4, shape);
-    x = conv(c, x, &net->stem, 1);
-    x = fkt_max_pool2d(c, x, 3, 2, 1);
+    x = nl_settle(c, mark, conv(c, x, &net->stem, 1), out, RN_OUT_COUNT);
+    x = nl_settle(c, mark, fkt_max_pool2d(c, x, 3, 2, 1), out, RN_OUT_COUNT);
     int bi = 0;
     for (int stage = 0; stage < last_stage; stage++) {
         for (int i = 0; i < net->blocks[stage]; i++)
-            x = block(c, net->bottleneck, &net->blk[bi++], x);
+            x = nl_settle(c, mark, block(c, net->bottleneck, &net->blk[bi++], x), out, RN_OUT_COUNT);
         if (stage < 3 && want[RN_LAYER1 + stage])
             out[RN_LAYER1 + stage] = fkt_global_avg_pool(c, x);
     }
