@@ -146,12 +146,16 @@ static double bytes_per_pixel(const rn_net *net)
         double area = 1.0 / ((double)(4 << stage) * (4 << stage));
         double in_area = stage == 0 ? area : 4 * area;
         int planes = planes_of[stage], cout = planes * expansion;
-        /* c1 (+ c2 for bottlenecks), the last conv, downsample, add, ReLU */
-        double made = net->bottleneck ? planes * in_area + planes * area + 4.0 * cout * area
-                                      : planes * area + 4.0 * cout * area;
-        double block = cin * in_area + made;
-        if (block > peak)
-            peak = block;
+        /* c1 (at the input's size in a bottleneck, whose stride is c2's),
+         * c2, the last conv, downsample, add, ReLU; the stage's first block
+         * reads cin at in_area, the others cout at area. */
+        for (int first = 0; first < 2; first++) {
+            double a_in = first ? in_area : area, ch_in = first ? cin : cout;
+            double made = net->bottleneck ? planes * a_in + planes * area + 4.0 * cout * area
+                                          : planes * area + 4.0 * cout * area;
+            if (ch_in * a_in + made > peak)
+                peak = ch_in * a_in + made;
+        }
         cin = cout;
     }
     return 4.0 * peak;
