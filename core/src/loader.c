@@ -9,6 +9,7 @@
  * the ring (prefetch batches' worth of items) whatever the dataset's size,
  * and the order of results never depends on thread timing. */
 #include "fidkit/loader.h"
+#include "cpus.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -195,10 +196,8 @@ fk_status fk_loader_open(fk_dataset *ds, const fk_preprocess *p, const fk_loader
     l->ds = ds;
     l->p = p;
     l->o = *o;
-    if (l->o.threads == 0) {
-        long nc = sysconf(_SC_NPROCESSORS_ONLN);
-        l->o.threads = nc > 0 ? (int)(nc > 256 ? 256 : nc) : 1;
-    }
+    if (l->o.threads == 0)
+        l->o.threads = fk_cpus_usable();
     if (l->o.prefetch == 0)
         l->o.prefetch = 1;
     l->n = fk_dataset_size(ds);

@@ -1,5 +1,6 @@
 /* The plugin registry and opened backbones; see registry.h. */
 #include "fidkit/registry.h"
+#include "cpus.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -367,7 +368,7 @@ fk_status fk_backbone_open(const fk_config *c, const char *const *outputs, int n
         .random_weights = c->random_weights,
         .random_seed = c->random_seed,
         .device = b->cfg.device,
-        .threads = c->threads,
+        .threads = c->threads > 0 ? c->threads : fk_cpus_usable(),
         .input_size = c->input.size,
         .n_outputs = b->n_out,
         .outputs = b->out_names,
