@@ -1,6 +1,8 @@
 /* The plugin registry and backbone configs: ABI checks, YAML errors with
  * file and line, options checked against the plugin. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +156,33 @@ Test(config, options_checked_against_the_plugin)
     cr_assert_eq(open_with("fidkit_config: 1\nplugin: tiny_pool\nvariant: g5\nweights:\n  random: 3\n" GOOD_INPUT "output: pool\n", &b, &e),
                  FK_ERR_ARG);
     cr_assert(strstr(e.msg, "has no variant 'g5'"), "%s", e.msg);
+}
+
+/* threads: 0 is resolved when the backbone opens: OMP_NUM_THREADS when it is
+ * a positive number, else the CPUs of the affinity mask; a number stays. */
+Test(config, zero_threads_resolve_to_omp_num_threads_or_the_cpus)
+{
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    const struct { const char *env, *yaml_threads; int want; } cases[] = {
+        {"3", "0", 3}, {"5,2", "0", 5}, {NULL, "0", CPU_COUNT(&set)}, {"", "0", CPU_COUNT(&set)},
+        {"lots", "0", CPU_COUNT(&set)}, {"3", "2", 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].env)
+            setenv("OMP_NUM_THREADS", cases[i].env, 1);
+        else
+            unsetenv("OMP_NUM_THREADS");
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml, GOOD_HEAD GOOD_INPUT "output: pool\nthreads: %s\n", cases[i].yaml_threads);
+        fk_backbone *b;
+        fk_error e;
+        cr_assert_eq(open_with(yaml, &b, &e), FK_OK, "%s", e.msg);
+        cr_expect_eq(fk_backbone_config(b)->threads, cases[i].want, "OMP_NUM_THREADS=%s threads: %s -> %d, want %d",
+                     cases[i].env ? cases[i].env : "(unset)", cases[i].yaml_threads,
+                     fk_backbone_config(b)->threads, cases[i].want);
+        fk_backbone_close(b);
+    }
 }
 
 Test(config, missing_weights_say_where_to_put_them)

@@ -6,6 +6,7 @@
 #include "cpus.h"
 
 #include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 int fk_cpus_usable(void)
@@ -19,4 +20,16 @@ int fk_cpus_usable(void)
     if (n <= 0)
         return 1;
     return n > 256 ? 256 : (int)n;
+}
+
+int fk_threads_default(void)
+{
+    const char *v = getenv("OMP_NUM_THREADS");
+    if (v && *v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if ((*end == '\0' || *end == ',') && n > 0)
+            return n > 256 ? 256 : (int)n;
+    }
+    return fk_cpus_usable();
 }

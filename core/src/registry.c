@@ -304,6 +304,8 @@ fk_status fk_backbone_open(const fk_config *c, const char *const *outputs, int n
     if (!b)
         return fk_fail(e, FK_ERR_NOMEM, "out of memory");
     b->cfg = *c;
+    if (b->cfg.threads <= 0)
+        b->cfg.threads = fk_threads_default();
     const char *const def[1] = {b->cfg.output};
     if (!outputs || n_outputs <= 0) {
         outputs = def;
@@ -368,7 +370,7 @@ fk_status fk_backbone_open(const fk_config *c, const char *const *outputs, int n
         .random_weights = c->random_weights,
         .random_seed = c->random_seed,
         .device = b->cfg.device,
-        .threads = c->threads > 0 ? c->threads : fk_cpus_usable(),
+        .threads = b->cfg.threads,
         .input_size = c->input.size,
         .n_outputs = b->n_out,
         .outputs = b->out_names,

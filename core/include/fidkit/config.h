@@ -20,7 +20,7 @@
  *       std: [0.5, 0.5, 0.5]
  *     output: pool3                 # the layer whose features are scored
  *     device: cpu
- *     threads: 0                    # 0: all cores
+ *     threads: 0                    # 0: $OMP_NUM_THREADS, else all CPUs
  *     batch_size: 50
  *     options: {}                   # plugin-specific, checked against the plugin
  *

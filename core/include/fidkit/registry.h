@@ -55,6 +55,8 @@ int fk_backbone_n_outputs(const fk_backbone *b);
 const char *fk_backbone_output_name(const fk_backbone *b, int i);
 int fk_backbone_output_dim(const fk_backbone *b, int i);
 void fk_backbone_tag(const fk_backbone *b, int i, fk_tag *t);
+/* The config as opened, with threads resolved: a config's 0 is
+ * OMP_NUM_THREADS when set, else every CPU the process may run on. */
 const fk_config *fk_backbone_config(const fk_backbone *b);
 
 /* n images, NCHW float32 preprocessed per the config, into one n x dim
