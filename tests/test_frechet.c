@@ -153,3 +153,54 @@ Test(frechet, single_precision_route_within_1e5, .timeout = 120)
         fk_array_free(&ex);
     }
 }
+
+/* Sets with fewer rows than dimensions: the factor route (singular values of
+ * B1 B2^T) against scipy's eigh route on the covariances of the same rows,
+ * and against fidkit's own covariance route. */
+static void check_factors(const char *name, int d)
+{
+    char p1[256], p2[256], pe[256];
+    snprintf(p1, sizeof p1, "%s_x1.npy", name);
+    snprintf(p2, sizeof p2, "%s_x2.npy", name);
+    snprintf(pe, sizeof pe, "%s_expected.npy", name);
+    fk_array a = fk_test_load_npy(p1), b = fk_test_load_npy(p2), ex = fk_test_load_npy(pe);
+    cr_assert_eq(a.dtype, FK_F32);
+    cr_assert_eq((int)a.shape[1], d);
+    fk_features x = fk_features_view(a.data, a.shape[0], d), y = fk_features_view(b.data, b.shape[0], d);
+    cr_assert(fk_frechet_prefer_factors(x.n, y.n, d), "%s: the factor route is the cheaper one", name);
+    double fd;
+    fk_error e;
+    cr_assert_eq(fk_boot_stat_fd(&x, &y, NULL, &fd, &e), FK_OK, "%s", e.msg);
+    const double *want = ex.data;
+    cr_assert(fabs(fd - want[0]) <= 1e-7 * fabs(want[0]), "%s: FD %.17g, scipy eigh %.17g (rel %.2e)", name, fd,
+              want[0], fabs(fd - want[0]) / want[0]);
+    /* The covariance route on the same rows: forced by asking for the eigen
+     * method, which the factor route does not serve. */
+    fk_fd_options o = fk_fd_default_options();
+    o.method = FK_FD_EIGEN;
+    double fd_cov;
+    cr_assert_eq(fk_boot_stat_fd(&x, &y, &o, &fd_cov, &e), FK_OK, "%s", e.msg);
+    cr_assert(fabs(fd - fd_cov) <= 1e-7 * fd_cov, "%s: factors %.17g, covariances %.17g", name, fd, fd_cov);
+    cr_log_info("%s: factors %.12g, scipy %.12g, covariance route %.12g", name, fd, want[0], fd_cov);
+    fk_array_free(&a);
+    fk_array_free(&b);
+    fk_array_free(&ex);
+}
+
+Test(frechet, few_rows_by_factors_match_scipy) { check_factors("rows_small", 512); }
+Test(frechet, few_rows_by_factors_match_scipy_d2048, .timeout = 120) { check_factors("rows_2048", 2048); }
+
+Test(frechet, factors_refuse_bad_input)
+{
+    double mu[2] = {0, 0}, b[4] = {1, 0, 0, NAN};
+    fk_fd_result r;
+    fk_error e;
+    cr_expect_eq(fk_frechet_factors(2, mu, b, 2, mu, b, 2, &r, &e), FK_ERR_NUMERIC);
+    cr_expect(strstr(e.msg, "factor 1"), "%s", e.msg);
+    cr_expect_eq(fk_frechet_factors(2, mu, b, 0, mu, b, 2, &r, &e), FK_ERR_ARG);
+    double same[4] = {1, 2, -1, 0.5};
+    cr_assert_eq(fk_frechet_factors(2, mu, same, 2, mu, same, 2, &r, &e), FK_OK, "%s", e.msg);
+    cr_expect(r.fd >= 0 && r.fd < 1e-12, "identical factors: FD %g", r.fd);
+    cr_expect_str_eq(r.method, "factors");
+    cr_expect_eq(r.rank, 2);
+}

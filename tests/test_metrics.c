@@ -464,6 +464,40 @@ Test(metrics, bootstrap_fd_fast_path_equals_generic)
     free(b);
 }
 
+/* Few rows for the dimension: the replicates go by factors (the resample's
+ * rows scaled by sqrt(count)); they must equal the covariance route's
+ * replicates on the same resamples, and the generic bootstrap's. */
+Test(metrics, bootstrap_fd_by_factors_equals_covariances)
+{
+    fk_rng g;
+    fk_rng_seed(&g, 7);
+    int d = 256;
+    int64_t n1 = 40, n2 = 55;
+    float *a = gaussian(&g, n1, d, 0, 1), *b = gaussian(&g, n2, d, 0.1, 1.3);
+    fk_features x = fk_features_view(a, n1, d), y = fk_features_view(b, n2, d);
+    cr_assert(fk_frechet_prefer_factors(n1, n2, d));
+    enum { B = 12 };
+    fk_boot_options o = fk_boot_default_options();
+    o.replicates = B;
+    o.single_precision = 0;
+    double vf[B], vc[B], vg[B];
+    fk_boot_result rf, rc, rg;
+    fk_error e;
+    cr_assert_eq(fk_bootstrap_fd(&x, &y, &o, &rf, vf, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_bootstrap(&x, &y, fk_boot_stat_fd, NULL, &o, &rg, vg, &e), FK_OK, "%s", e.msg);
+    o.fd.method = FK_FD_EIGEN; /* served by covariances only */
+    cr_assert_eq(fk_bootstrap_fd(&x, &y, &o, &rc, vc, &e), FK_OK, "%s", e.msg);
+    for (int i = 0; i < B; i++) {
+        near(vf[i], vc[i], 1e-9, 1e-8, "replicate, factors vs covariances");
+        near(vf[i], vg[i], 1e-9, 1e-8, "replicate, factors from counts vs gathered rows");
+    }
+    near(rf.estimate, rc.estimate, 1e-9, 1e-8, "estimate");
+    near(rf.lo, rc.lo, 1e-9, 1e-8, "interval low");
+    near(rf.hi, rc.hi, 1e-9, 1e-8, "interval high");
+    free(a);
+    free(b);
+}
+
 Test(metrics, bootstrap_spread_matches_repeated_samples)
 {
     /* Two Gaussians that differ in mean and scale (FD about 1.1): the

@@ -141,12 +141,60 @@ done:
 }
 
 /* FD of two feature sets through fk_moments (the plain path). */
+/* Whether FD of these sets goes through fk_frechet_factors: cheaper, and
+ * only when the caller asked for nothing the covariance route alone does. */
+static int use_factors(const fk_features *x, const fk_features *y, const fk_fd_options *fo)
+{
+    return (!fo || (fo->method == FK_FD_AUTO && fo->eps == 0)) && x->n >= 2 && y->n >= 2 &&
+           fk_frechet_prefer_factors(x->n, y->n, x->d);
+}
+
+/* A set's mean and factor (rows centred, over sqrt(n - 1)), in double. */
+static fk_status factor_of(const fk_features *f, double *mean, double **b, fk_error *e)
+{
+    int64_t n = f->n;
+    int d = f->d;
+    *b = malloc(sizeof(double) * (size_t)n * (size_t)d);
+    if (!*b)
+        return fk_fail(e, FK_ERR_NOMEM, "FD: out of memory for %lld x %d rows", (long long)n, d);
+    memset(mean, 0, sizeof(double) * (size_t)d);
+    for (int64_t i = 0; i < n; i++)
+        for (int j = 0; j < d; j++)
+            mean[j] += f->x[(size_t)i * (size_t)d + (size_t)j];
+    for (int j = 0; j < d; j++)
+        mean[j] /= (double)n;
+    double s = 1.0 / sqrt((double)(n - 1));
+    for (int64_t i = 0; i < n; i++)
+        for (int j = 0; j < d; j++)
+            (*b)[(size_t)i * (size_t)d + (size_t)j] = ((double)f->x[(size_t)i * (size_t)d + (size_t)j] - mean[j]) * s;
+    return FK_OK;
+}
+
+static fk_status fd_by_factors(const fk_features *x, const fk_features *y, double *value, fk_error *e)
+{
+    int d = x->d;
+    double *mu = malloc(sizeof(double) * 2 * (size_t)d), *bx = NULL, *by = NULL;
+    if (!mu)
+        return fk_fail(e, FK_ERR_NOMEM, "FD: out of memory");
+    fk_status s;
+    fk_fd_result fr;
+    if ((s = factor_of(x, mu, &bx, e)) == FK_OK && (s = factor_of(y, mu + d, &by, e)) == FK_OK &&
+        (s = fk_frechet_factors(d, mu, bx, x->n, mu + d, by, y->n, &fr, e)) == FK_OK)
+        *value = fr.fd;
+    free(mu);
+    free(bx);
+    free(by);
+    return s;
+}
+
 fk_status fk_boot_stat_fd(const fk_features *x, const fk_features *y, void *ctx,
                           double *value, fk_error *e)
 {
     if (!y)
         return fk_fail(e, FK_ERR_ARG, "FD needs two feature sets");
     const fk_fd_options *fo = ctx;
+    if (use_factors(x, y, fo))
+        return fd_by_factors(x, y, value, e);
     int d = x->d;
     fk_moments m;
     fk_status s = fk_moments_init(&m, d, e);
@@ -289,6 +337,42 @@ static void boot_set_moments(boot_set *b, int f32)
         b->mean[j] = b->xbar[j] + delta[j];
 }
 
+/* The resample's mean and factor: rows sqrt(c_i)(z_i - delta) / sqrt(n - 1)
+ * over the rows drawn at least once, z_i = x_i - xbar, since
+ * sum c_i (z_i - delta)(z_i - delta)^T is the resample's scatter (see
+ * bootstrap.h). b->w holds doubles here. Returns the number of rows. */
+static int64_t boot_set_factor(boot_set *b)
+{
+    const fk_features *f = b->f;
+    int64_t n = f->n;
+    int d = f->d;
+    memset(b->count, 0, sizeof(int64_t) * (size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        b->count[b->idx[i]]++;
+    double *delta = b->mean;
+    memset(delta, 0, sizeof(double) * (size_t)d);
+    for (int64_t i = 0; i < n; i++)
+        if (b->count[i])
+            for (int j = 0; j < d; j++)
+                delta[j] += (double)b->count[i] * ((double)f->x[(size_t)i * (size_t)d + (size_t)j] - b->xbar[j]);
+    for (int j = 0; j < d; j++)
+        delta[j] /= (double)n;
+    int64_t rows = 0;
+    double inv = 1.0 / sqrt((double)(n - 1));
+    for (int64_t i = 0; i < n; i++) {
+        if (!b->count[i])
+            continue;
+        const float *x = f->x + (size_t)i * (size_t)d;
+        double *w = (double *)b->w + (size_t)rows * (size_t)d, sc = sqrt((double)b->count[i]) * inv;
+        for (int j = 0; j < d; j++)
+            w[j] = sc * ((double)x[j] - b->xbar[j] - delta[j]);
+        rows++;
+    }
+    for (int j = 0; j < d; j++)
+        b->mean[j] = b->xbar[j] + delta[j];
+    return rows;
+}
+
 fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
                           const fk_boot_options *opt, fk_boot_result *r, double *values,
                           fk_error *e)
@@ -303,7 +387,10 @@ fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
     double estimate;
     if ((s = fk_boot_stat_fd(x, y, &o.fd, &estimate, e)) != FK_OK)
         return fk_fail_prefix(e, "FD bootstrap: the original sets");
-    int f32 = o.single_precision != 0, d = x->d;
+    /* Few rows for the dimension: each replicate by factors, in double
+     * (cheap there), else by moments and fk_frechet. */
+    int by_factors = use_factors(x, y, &o.fd);
+    int f32 = o.single_precision != 0 && !by_factors, d = x->d;
     boot_set bx, by;
     double *vals = malloc(sizeof(double) * (size_t)o.replicates);
     if (!vals)
@@ -322,14 +409,20 @@ fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
     for (int b = 0; b < o.replicates; b++) {
         draw(&rng, x->n, bx.idx);
         draw(&rng, y->n, by.idx);
-        boot_set_moments(&bx, f32);
-        boot_set_moments(&by, f32);
         fk_fd_result fr;
-        /* Replicates only shape the interval: their eigenvalues may be taken
-         * in float32 (the estimate above stays in double). */
-        fk_fd_options rfd = o.fd;
-        rfd.single_precision |= o.single_precision;
-        if ((s = fk_frechet(d, bx.mean, bx.cov, by.mean, by.cov, &rfd, &fr, e)) != FK_OK) {
+        if (by_factors) {
+            int64_t rx = boot_set_factor(&bx), ry = boot_set_factor(&by);
+            s = fk_frechet_factors(d, bx.mean, (double *)bx.w, rx, by.mean, (double *)by.w, ry, &fr, e);
+        } else {
+            boot_set_moments(&bx, f32);
+            boot_set_moments(&by, f32);
+            /* Replicates only shape the interval: their eigenvalues may be
+             * taken in float32 (the estimate above stays in double). */
+            fk_fd_options rfd = o.fd;
+            rfd.single_precision |= o.single_precision;
+            s = fk_frechet(d, bx.mean, bx.cov, by.mean, by.cov, &rfd, &fr, e);
+        }
+        if (s != FK_OK) {
             fk_fail_prefix(e, "FD bootstrap: replicate %d", b);
             goto done;
         }

@@ -73,3 +73,13 @@ case("const_dims", x1, x2, fd_eigh)
 # Identical statistics: FD = 0 up to rounding.
 x = features(500, 32)
 case("same", x, x, fd_eigh)
+
+# Fewer rows than dimensions, as rows (float32, what fidkit's features are):
+# fk_frechet_factors works on the rows themselves. The reference is the
+# eigh route on the covariances of the same float32 values, in float64.
+for name, n1, n2, d in (("rows_small", 40, 60, 512), ("rows_2048", 60, 60, 2048)):
+    x1 = features(n1, d).astype(np.float32)
+    x2 = features(n2, d, 1.1).astype(np.float32)
+    np.save(os.path.join(out, f"{name}_x1.npy"), x1)
+    np.save(os.path.join(out, f"{name}_x2.npy"), x2)
+    case(name, x1.astype(np.float64), x2.astype(np.float64), fd_eigh)

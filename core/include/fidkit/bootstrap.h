@@ -25,6 +25,12 @@
  * Cost per replicate: two SYRKs over ~0.63 N rows (~0.63 N d^2 flops each)
  * plus one fk_frechet (~d^3): about the cost of one FD from scratch, without
  * the full-precision moment pass. bench/bench_fd_bootstrap.c measures it.
+ * When the sets have few rows for their dimension (fk_frechet_prefer_factors,
+ * e.g. 100 images at d = 2048), the estimate and every replicate go by
+ * fk_frechet_factors instead, in double: the resample's rows
+ * sqrt(c_i)(z_i - delta) are a factor of its scatter, and a replicate costs
+ * O(N^2 d) instead of O(d^3). The fd options' method and eps keep the
+ * covariance route (the factor route has neither).
  *
  * The interval is centred on the estimate. A resample repeats rows, so its
  * covariance comes from fewer distinct points and FD's upward small-sample
