@@ -415,3 +415,30 @@ Test(clip, random_weights)
     cr_assert(memcmp(r[0], r[2], sizeof r[0]) != 0, "the seed is ignored");
     fk_array_free(&x);
 }
+
+/* CMMD's ViT-L/14 at 336 px: the shipped config names the official archive,
+ * the plugin knows the geometry (24 x 24 patches of 14, 768-d embedding),
+ * and without the file the message says where it comes from. */
+Test(clip, vit_l14_336_variant_and_config)
+{
+    const fk_plugin *p;
+    fk_error e = {0};
+    cr_assert_eq(fk_plugin_load("clip", &p, &e), FK_OK, "%s", e.msg);
+    cr_expect_eq(p->default_input_size("vit-l-14-336"), 336);
+    fk_output_desc out[4];
+    cr_assert_eq(p->list_outputs("vit-l-14-336", out, 4), 2);
+    cr_expect_str_eq(out[0].name, "image");
+    cr_expect_eq(out[0].dim, 768);
+
+    char path[2048];
+    fk_config c;
+    snprintf(path, sizeof path, "%s/configs/clip_vit_l14_336.yaml", getenv("FK_SOURCE_DIR"));
+    cr_assert_eq(fk_config_load(path, &c, &e), FK_OK, "%s", e.msg);
+    cr_expect_eq(c.input.size, 336);
+    cr_expect_str_eq(c.variant, "vit-l-14-336");
+    cr_expect_str_eq(c.weights_sha256, "3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02");
+    setenv("FIDKIT_WEIGHTS_PATH", fk_test_tmpdir(), 1);
+    fk_backbone *b = NULL;
+    cr_assert_neq(fk_backbone_open(&c, NULL, 0, &b, &e), FK_OK);
+    cr_expect(strstr(e.msg, "ViT-L-14-336px.pt") && strstr(e.msg, "openaipublic"), "%s", e.msg);
+}

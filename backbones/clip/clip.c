@@ -2,8 +2,9 @@
  * backbone plugin.
  *
  * Variants: vit-b-32 (the CLIP-Score and clean-fid CLIP-FD network), vit-b-16,
- * vit-l-14 (torchmetrics' default CLIP-Score network), and vit-tiny-test (the
- * same architecture, small, for fidkit's tests).
+ * vit-l-14 (torchmetrics' default CLIP-Score network), vit-l-14-336 (CMMD's
+ * network), and vit-tiny-test (the same architecture, small, for fidkit's
+ * tests).
  *
  * Outputs:
  *   image  the projected image embedding, encode_image's output, NOT L2
@@ -28,7 +29,8 @@
 #define CLIP_TEXT_SEED_XOR 0x74657874u /* "text" */
 #define EXPORT __attribute__((visibility("default")))
 
-static const char *const variants[] = {"vit-b-32", "vit-b-16", "vit-l-14", "vit-tiny-test", NULL};
+static const char *const variants[] = {"vit-b-32", "vit-b-16", "vit-l-14", "vit-l-14-336", "vit-tiny-test",
+                                       NULL};
 
 static const fk_option_spec options[] = {
     {"bpe", FK_OPT_STRING, "",
@@ -83,7 +85,8 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
     const clip_dims *d = clip_dims_find(p->variant);
     if (!d)
         return fk_fail(e, FK_ERR_ARG,
-                       "clip: unknown variant '%s' (known: vit-b-32, vit-b-16, vit-l-14, vit-tiny-test)",
+                       "clip: unknown variant '%s' (known: vit-b-32, vit-b-16, vit-l-14, vit-l-14-336, "
+                       "vit-tiny-test)",
                        p->variant ? p->variant : "(null)");
     instance *in = calloc(1, sizeof *in);
     if (!in)

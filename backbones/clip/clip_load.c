@@ -12,6 +12,8 @@ static const clip_dims all_dims[] = {
     {"vit-b-32", 224, 32, 768, 12, 512, 512, 12, 77, 49408},
     {"vit-b-16", 224, 16, 768, 12, 512, 512, 12, 77, 49408},
     {"vit-l-14", 224, 14, 1024, 24, 768, 768, 12, 77, 49408},
+    /* CMMD's network: ViT-L/14 fine-tuned at 336 px (24 x 24 patches) */
+    {"vit-l-14-336", 336, 14, 1024, 24, 768, 768, 12, 77, 49408},
     /* for tests only: the same architecture at a size a test writes in a
      * second (two heads per attention) */
     {"vit-tiny-test", 224, 32, 128, 2, 64, 128, 2, 77, 49408},
