@@ -144,6 +144,22 @@ Test(tokenizer, plain_text_list_and_known_ids)
     fk_tokenizer_close(tok);
 }
 
+Test(tokenizer, hugging_face_merges_txt)
+{
+    /* a merges.txt as Hugging Face ships it (its header, then the merges
+     * only): the same ids, and vocab.json is not needed */
+    fk_tokenizer *tok = open_tok(fk_test_fixture("bpe_hf_merges.txt"));
+    int32_t row[FK_CLIP_CONTEXT_LEN];
+    int nt;
+    fk_error e;
+    cr_assert_eq(fk_tokenizer_encode(tok, "a photo of a cat", row, 77, 1, &nt, &e), FK_OK, "%s",
+                 e.msg);
+    const int32_t want[] = {49406, 320, 1125, 539, 320, 2368, 49407, 0};
+    for (int k = 0; k < 8; k++)
+        cr_assert_eq(row[k], want[k], "slot %d: %d", k, row[k]);
+    fk_tokenizer_close(tok);
+}
+
 Test(tokenizer, refuses_bad_input)
 {
     fk_tokenizer *tok = NULL;

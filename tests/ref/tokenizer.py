@@ -350,6 +350,10 @@ def main():
         f.write(text)
     with open(os.path.join(out, "bpe_short.txt"), "wb") as f:
         f.write(b"\n".join(text.split(b"\n")[:1000]))
+    # Hugging Face's merges.txt layout: its own header line, then exactly
+    # the merges CLIP uses (49152 - 256 - 2 of them), nothing after
+    with open(os.path.join(out, "bpe_hf_merges.txt"), "wb") as f:
+        f.write(b"#version: 0.2\n" + b"\n".join(text.split(b"\n")[1:49152 - 256 - 2 + 1]) + b"\n")
 
     rng = random.Random(20240607)
     real = Tokenizer(path, ftfy.fix_text if ftfy else fix_text_subset)
