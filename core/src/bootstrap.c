@@ -149,6 +149,18 @@ static int use_factors(const fk_features *x, const fk_features *y, const fk_fd_o
            fk_frechet_prefer_factors(x->n, y->n, x->d);
 }
 
+/* The mean of a set's rows, in double. */
+static void row_mean(const fk_features *f, double *mean)
+{
+    int d = f->d;
+    memset(mean, 0, sizeof(double) * (size_t)d);
+    for (int64_t i = 0; i < f->n; i++)
+        for (int j = 0; j < d; j++)
+            mean[j] += f->x[(size_t)i * (size_t)d + (size_t)j];
+    for (int j = 0; j < d; j++)
+        mean[j] /= (double)f->n;
+}
+
 /* A set's mean and factor (rows centred, over sqrt(n - 1)), in double. */
 static fk_status factor_of(const fk_features *f, double *mean, double **b, fk_error *e)
 {
@@ -157,12 +169,7 @@ static fk_status factor_of(const fk_features *f, double *mean, double **b, fk_er
     *b = malloc(sizeof(double) * (size_t)n * (size_t)d);
     if (!*b)
         return fk_fail(e, FK_ERR_NOMEM, "FD: out of memory for %lld x %d rows", (long long)n, d);
-    memset(mean, 0, sizeof(double) * (size_t)d);
-    for (int64_t i = 0; i < n; i++)
-        for (int j = 0; j < d; j++)
-            mean[j] += f->x[(size_t)i * (size_t)d + (size_t)j];
-    for (int j = 0; j < d; j++)
-        mean[j] /= (double)n;
+    row_mean(f, mean);
     double s = 1.0 / sqrt((double)(n - 1));
     for (int64_t i = 0; i < n; i++)
         for (int j = 0; j < d; j++)
@@ -263,11 +270,7 @@ static fk_status boot_set_init(boot_set *b, const fk_features *f, int f32, fk_er
         return fk_fail(e, FK_ERR_NOMEM, "FD bootstrap: out of memory for %lld x %d rows",
                        (long long)n, d);
     }
-    for (int64_t i = 0; i < n; i++)
-        for (int j = 0; j < d; j++)
-            b->xbar[j] += f->x[(size_t)i * (size_t)d + (size_t)j];
-    for (int j = 0; j < d; j++)
-        b->xbar[j] /= (double)n;
+    row_mean(f, b->xbar);
     return FK_OK;
 }
 
@@ -283,14 +286,20 @@ static void mirror_lower(double *a, int d)
                     a[(size_t)j * d + i] = a[(size_t)i * d + j];
 }
 
+/* How often each row was drawn. */
+static void boot_set_count(boot_set *b)
+{
+    memset(b->count, 0, sizeof(int64_t) * (size_t)b->f->n);
+    for (int64_t i = 0; i < b->f->n; i++)
+        b->count[b->idx[i]]++;
+}
+
 static void boot_set_moments(boot_set *b, int f32)
 {
     const fk_features *f = b->f;
     int64_t n = f->n;
     int d = f->d;
-    memset(b->count, 0, sizeof(int64_t) * (size_t)n);
-    for (int64_t i = 0; i < n; i++)
-        b->count[b->idx[i]]++;
+    boot_set_count(b);
     double *delta = b->mean;
     memset(delta, 0, sizeof(double) * (size_t)d);
     int64_t rows = 0;
@@ -346,9 +355,7 @@ static int64_t boot_set_factor(boot_set *b)
     const fk_features *f = b->f;
     int64_t n = f->n;
     int d = f->d;
-    memset(b->count, 0, sizeof(int64_t) * (size_t)n);
-    for (int64_t i = 0; i < n; i++)
-        b->count[b->idx[i]]++;
+    boot_set_count(b);
     double *delta = b->mean;
     memset(delta, 0, sizeof(double) * (size_t)d);
     for (int64_t i = 0; i < n; i++)
