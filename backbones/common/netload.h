@@ -1,7 +1,8 @@
 /* Shared helpers for the convolutional backbones written over the torch shim
- * (resnet, mobilenet_v3): where parameters come from (a weights file under
- * the published key names, or a seeded generator), and convolutions with
- * their batch norm folded in at load time.
+ * (resnet, mobilenet_v3; inception_v3 settles its passes with nl_settle):
+ * where parameters come from (a weights file under the published key names,
+ * or a seeded generator), convolutions with their batch norm folded in at
+ * load time, and freeing a pass's activations block by block.
  *
  * These files are compiled into each plugin that lists them (they are not a
  * library of their own): every name stays hidden inside the plugin. */

@@ -7,31 +7,27 @@
 #include <string.h>
 
 #include "inception_net.h"
+#include "netload.h"
 
 typedef struct pass {
     inc_net *net;
     fkt_ctx *c;
     size_t mark;              /* the arena before the pass */
     int next;                 /* cursor into net->conv */
-    fkt_tensor *spatial_map;  /* Mixed_6d.branch1x1, for sFID */
-    fkt_tensor *out[OUT_COUNT];
+    /* what settle() keeps: the outputs taken so far, then the sFID map
+     * (Mixed_6d.branch1x1) */
+    fkt_tensor *held[OUT_COUNT + 1];
 } pass;
 
-/* Frees what the pass made so far except x, the outputs and the sFID map:
- * settled after each block, a pass holds one block's activations rather
- * than the network's. At batch 16 the activations took ~1 GB; now ~0.26 GB
- * (peak resident memory 1.40 GB -> 0.65 GB, of which 0.39 GB is torch,
- * weights and inputs). */
+#define SPATIAL_MAP OUT_COUNT
+
+/* Settled after each block (nl_settle), a pass holds one block's
+ * activations rather than the network's. At batch 16 the activations took
+ * ~1 GB; now ~0.26 GB (peak resident memory 1.40 GB -> 0.65 GB, of which
+ * 0.39 GB is torch, weights and inputs). */
 static fkt_tensor *settle(pass *p, fkt_tensor *x)
 {
-    fkt_tensor *keep[OUT_COUNT + 2];
-    int n = 0;
-    keep[n++] = x;
-    keep[n++] = p->spatial_map;
-    for (int k = 0; k < OUT_COUNT; k++)
-        keep[n++] = p->out[k];
-    fkt_release_except(p->c, p->mark, keep, n);
-    return x;
+    return nl_settle(p->c, p->mark, x, p->held, OUT_COUNT + 1);
 }
 
 /* BasicConv2d with its batch norm folded: conv + bias + ReLU. */
@@ -84,7 +80,7 @@ static fkt_tensor *block_c(pass *p, const fkt_tensor *x, int keep_spatial)
 {
     fkt_tensor *b1 = basic(p, x);
     if (keep_spatial)
-        p->spatial_map = b1;
+        p->held[SPATIAL_MAP] = b1;
     fkt_tensor *b7 = basic(p, basic(p, basic(p, x)));
     fkt_tensor *bd = basic(p, basic(p, basic(p, basic(p, basic(p, x)))));
     fkt_tensor *bp = basic(p, pool_branch(p, x));
@@ -147,7 +143,7 @@ static fkt_tensor *spatial_features(pass *p, int n)
 {
     static const int nhwc[4] = {0, 2, 3, 1};
     int64_t shape[2] = {n, 17 * 17 * 7};
-    fkt_tensor *first7 = fkt_narrow(p->c, p->spatial_map, 1, 0, 7);
+    fkt_tensor *first7 = fkt_narrow(p->c, p->held[SPATIAL_MAP], 1, 0, 7);
     return fkt_reshape(p->c, fkt_permute(p->c, first7, 4, nhwc), 2, shape);
 }
 
@@ -156,7 +152,7 @@ fk_status inception_forward(inc_net *net, const float *nchw, int n, int side,
 {
     fkt_ctx *c = net->ctx;
     pass p = {.net = net, .c = c, .mark = fkt_mark(c)};
-    fkt_tensor **out = p.out;
+    fkt_tensor **out = p.held;
     int stage = 0;
     for (int k = 0; k < OUT_COUNT; k++)
         if (want[k] && stage_of(k) > stage)
@@ -186,7 +182,7 @@ fk_status inception_forward(inc_net *net, const float *nchw, int n, int side,
         x = settle(&p, block_c(&p, x, 1));
         if (want[OUT_SPATIAL])
             out[OUT_SPATIAL] = spatial_features(&p, n);
-        p.spatial_map = NULL;
+        p.held[SPATIAL_MAP] = NULL;
     }
     if (stage >= 4) {
         x = settle(&p, block_c(&p, x, 0));
