@@ -23,7 +23,7 @@ typedef struct pass {
 
 /* Settled after each block (nl_settle), a pass holds one block's
  * activations rather than the network's. At batch 16 the activations took
- * ~1 GB; now ~0.26 GB (peak resident memory 1.40 GB -> 0.69 GB, of which
+ * ~1 GB; now ~0.3 GB (peak resident memory 1.40 GB -> 0.69 GB, of which
  * 0.39 GB is torch, weights and inputs). */
 static fkt_tensor *settle(pass *p, fkt_tensor *x)
 {
