@@ -140,7 +140,6 @@ done:
     return s;
 }
 
-/* FD of two feature sets through fk_moments (the plain path). */
 /* Whether FD of these sets goes through fk_frechet_factors: cheaper, and
  * only when the caller asked for nothing the covariance route alone does. */
 static int use_factors(const fk_features *x, const fk_features *y, const fk_fd_options *fo)
@@ -194,6 +193,8 @@ static fk_status fd_by_factors(const fk_features *x, const fk_features *y, doubl
     return s;
 }
 
+/* FD of two feature sets: by factors when fk_frechet_prefer_factors says
+ * so, else through fk_moments and fk_frechet (the plain path). */
 fk_status fk_boot_stat_fd(const fk_features *x, const fk_features *y, void *ctx,
                           double *value, fk_error *e)
 {

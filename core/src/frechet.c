@@ -33,6 +33,17 @@ static fk_status check_finite(const char *what, const double *x, size_t n, fk_er
     return FK_OK;
 }
 
+/* |mu1 - mu2|^2 */
+static double mean_term(const double *mu1, const double *mu2, int d)
+{
+    double mt = 0;
+    for (int i = 0; i < d; i++) {
+        double t = mu1[i] - mu2[i];
+        mt += t * t;
+    }
+    return mt;
+}
+
 static double trace(const double *s, int d)
 {
     double t = 0;
@@ -227,12 +238,7 @@ fk_status fk_frechet(int d, const double *mu1, const double *s1, const double *m
         (st = check_finite("sigma1", s1, dd, e)) || (st = check_finite("sigma2", s2, dd, e)))
         return st;
 
-    double mt = 0;
-    for (int i = 0; i < d; i++) {
-        double t = mu1[i] - mu2[i];
-        mt += t * t;
-    }
-    r->mean_term = mt;
+    r->mean_term = mean_term(mu1, mu2, d);
     r->eps = o.eps;
 
     double *a = fk_alloc_big(dd * sizeof(double));
@@ -332,10 +338,7 @@ fk_status fk_frechet_factors(int d, const double *mu1, const double *b1, int64_t
         (st = check_finite("factor 1", b1, (size_t)m1 * (size_t)d, e)) ||
         (st = check_finite("factor 2", b2, (size_t)m2 * (size_t)d, e)))
         return st;
-    for (int i = 0; i < d; i++) {
-        double t = mu1[i] - mu2[i];
-        r->mean_term += t * t;
-    }
+    r->mean_term = mean_term(mu1, mu2, d);
     double tr1 = 0, tr2 = 0;
     for (size_t i = 0; i < (size_t)m1 * (size_t)d; i++)
         tr1 += b1[i] * b1[i];
