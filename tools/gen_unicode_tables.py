@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Generates core/src/unicode_tables.c: the Unicode data fidkit's CLIP
+"""Generates core/src/text/unicode_tables.c: the Unicode data fidkit's CLIP
 tokenizer needs to reproduce, in C, what OpenAI's simple_tokenizer computes in
 Python.
 
 Run with Debian's interpreter (python3-regex installed):
-    /usr/bin/python3 tools/gen_unicode_tables.py > core/src/unicode_tables.c
+    /usr/bin/python3 tools/gen_unicode_tables.py > core/src/text/unicode_tables.c
 
 Where each table comes from, and why:
 - Character classes of the split pattern ([\\p{L}]+, [\\p{N}], [^\\s\\p{L}\\p{N}]+,

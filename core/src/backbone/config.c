@@ -1,0 +1,469 @@
+/* Backbone configs from YAML (libyaml's document API, which keeps line
+ * numbers for messages). See config.h for the schema. */
+#include "fidkit/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "formats/yamldoc.h"
+
+typedef struct ctx {
+    const char *path;
+    yaml_document_t *doc;
+    fk_error *e;
+} ctx;
+
+
+static fk_status bad(ctx *c, const yaml_node_t *n, const char *key, const char *fmt, const char *val)
+{
+    char what[256];
+    snprintf(what, sizeof what, fmt, val ? val : "");
+    return fk_fail(c->e, FK_ERR_ARG, "%s:%d: '%s' %s", c->path, n ? fk_yaml_line(n) : 0, key, what);
+}
+
+
+/* Names that end up in a tag: letters, digits, '_', '-' and '.'. */
+static fk_status check_name(ctx *c, const yaml_node_t *n, const char *key, const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
+            return bad(c, n, key, "may hold only letters, digits, '_', '-' and '.', got '%s'", s);
+    return *s ? FK_OK : bad(c, n, key, "must not be empty", NULL);
+}
+
+static fk_status get_str(ctx *c, const yaml_node_t *n, const char *key, char *out, size_t cap)
+{
+    const char *s = fk_yaml_scalar(n);
+    if (!s)
+        return bad(c, n, key, "must be a string", NULL);
+    if (strlen(s) >= cap)
+        return bad(c, n, key, "is too long", NULL);
+    strcpy(out, s);
+    return FK_OK;
+}
+
+static fk_status get_int(ctx *c, const yaml_node_t *n, const char *key, long long lo, long long hi,
+                         long long *out)
+{
+    const char *s = fk_yaml_scalar(n);
+    char *end;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || !*s || *end || errno)
+        return bad(c, n, key, "must be an integer, got '%s'", s ? s : "a collection");
+    if (v < lo || v > hi) {
+        char r[96];
+        snprintf(r, sizeof r, "must be between %lld and %lld, got %lld", lo, hi, v);
+        return bad(c, n, key, "%s", r);
+    }
+    *out = v;
+    return FK_OK;
+}
+
+static fk_status get_float(ctx *c, const yaml_node_t *n, const char *key, float *out)
+{
+    const char *s = fk_yaml_scalar(n);
+    char *end;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || !*s || *end || !isfinite(v))
+        return bad(c, n, key, "must be a number, got '%s'", s ? s : "a collection");
+    *out = (float)v;
+    return FK_OK;
+}
+
+static fk_status get_triple(ctx *c, const yaml_node_t *n, const char *key, float out[3], int positive)
+{
+    if (n->type != YAML_SEQUENCE_NODE ||
+        n->data.sequence.items.top - n->data.sequence.items.start != 3)
+        return bad(c, n, key, "must be a list of 3 numbers (R, G, B)", NULL);
+    for (int i = 0; i < 3; i++) {
+        yaml_node_t *it = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
+        fk_status st = get_float(c, it, key, &out[i]);
+        if (st)
+            return st;
+        if (positive && !(out[i] > 0))
+            return bad(c, it, key, "values must be positive", NULL);
+    }
+    return FK_OK;
+}
+
+/* Iterates a mapping, calling fn for each key; unknown keys are refused by
+ * fn. Also refuses duplicate keys, which YAML parsers silently merge. */
+typedef fk_status (*pair_fn)(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *user,
+                             int *seen);
+
+static fk_status each_pair(ctx *c, yaml_node_t *map, const char *where, pair_fn fn, void *user,
+                           int *seen)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return bad(c, map, where, "must be a mapping of keys to values", NULL);
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+        const char *ks = fk_yaml_scalar(k);
+        if (!ks)
+            return fk_fail(c->e, FK_ERR_ARG, "%s:%d: keys must be plain strings", c->path, fk_yaml_line(k));
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+            const char *prev = fk_yaml_scalar(yaml_document_get_node(c->doc, q->key));
+            if (prev && !strcmp(prev, ks))
+                return fk_fail(c->e, FK_ERR_ARG, "%s:%d: key '%s' appears twice in '%s'", c->path,
+                               fk_yaml_line(k), ks, where);
+        }
+        fk_status st = fn(c, ks, k, v, user, seen);
+        if (st)
+            return st;
+    }
+    return FK_OK;
+}
+
+enum { S_VERSION, S_PLUGIN, S_VARIANT, S_WEIGHTS, S_INPUT, S_OUTPUT, S_N };
+enum { I_SIZE, I_RESIZE, I_CROP, I_SCALE, I_MEAN, I_STD, I_N };
+
+static fk_status input_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *user,
+                            int *seen)
+{
+    fk_config *cf = user;
+    fk_preprocess *p = &cf->input;
+    long long x;
+    fk_status st;
+    (void)k;
+    if (!strcmp(key, "size")) {
+        if ((st = get_int(c, v, key, 1, 4096, &x)))
+            return st;
+        p->size = (int)x;
+        seen[I_SIZE] = 1;
+    } else if (!strcmp(key, "resize")) {
+        char s[64];
+        if ((st = get_str(c, v, key, s, sizeof s)))
+            return st;
+        if (fk_resize_parse(s, &p->resize, NULL))
+            return bad(c, v, key, "must be clean, legacy_pytorch, legacy_tensorflow, pil_bicubic "
+                                  "or none, got '%s'", s);
+        seen[I_RESIZE] = 1;
+    } else if (!strcmp(key, "crop")) {
+        char s[64];
+        if ((st = get_str(c, v, key, s, sizeof s)))
+            return st;
+        if (strcmp(s, "none") && strcmp(s, "center"))
+            return bad(c, v, key, "must be none or center, got '%s'", s);
+        p->center_crop = !strcmp(s, "center");
+        seen[I_CROP] = 1;
+    } else if (!strcmp(key, "scale")) {
+        if ((st = get_float(c, v, key, &p->scale)))
+            return st;
+        if (!(p->scale > 0))
+            return bad(c, v, key, "must be positive", NULL);
+        seen[I_SCALE] = 1;
+    } else if (!strcmp(key, "mean")) {
+        if ((st = get_triple(c, v, key, p->mean, 0)))
+            return st;
+        seen[I_MEAN] = 1;
+    } else if (!strcmp(key, "std")) {
+        if ((st = get_triple(c, v, key, p->std, 1)))
+            return st;
+        seen[I_STD] = 1;
+    } else {
+        return bad(c, k, key, "is not a key of 'input' (size, resize, crop, scale, mean, std)", NULL);
+    }
+    return FK_OK;
+}
+
+static fk_status weights_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *user,
+                              int *seen)
+{
+    fk_config *cf = user;
+    fk_status st;
+    long long x;
+    (void)seen;
+    if (!strcmp(key, "file")) {
+        return get_str(c, v, key, cf->weights_file, sizeof cf->weights_file);
+    } else if (!strcmp(key, "sha256")) {
+        if ((st = get_str(c, v, key, cf->weights_sha256, sizeof cf->weights_sha256)))
+            return st;
+        size_t n = strlen(cf->weights_sha256);
+        for (size_t i = 0; i < n; i++) {
+            if (!isxdigit((unsigned char)cf->weights_sha256[i]))
+                return bad(c, v, key, "must be 64 hex digits", NULL);
+            cf->weights_sha256[i] = (char)tolower((unsigned char)cf->weights_sha256[i]);
+        }
+        if (n != 64)
+            return bad(c, v, key, "must be 64 hex digits", NULL);
+    } else if (!strcmp(key, "source")) {
+        return get_str(c, v, key, cf->weights_source, sizeof cf->weights_source);
+    } else if (!strcmp(key, "random")) {
+        if ((st = get_int(c, v, key, 0, (long long)1 << 62, &x)))
+            return st;
+        cf->random_weights = 1;
+        cf->random_seed = (uint64_t)x;
+    } else {
+        return bad(c, k, key, "is not a key of 'weights' (file, sha256, source, random)", NULL);
+    }
+    return FK_OK;
+}
+
+static fk_status option_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *user,
+                             int *seen)
+{
+    fk_config *cf = user;
+    (void)seen;
+    if (cf->n_options == FK_CONFIG_MAX_OPTIONS)
+        return bad(c, k, key, "is one option too many", NULL);
+    fk_config_option *o = &cf->options[cf->n_options];
+    if (strlen(key) >= sizeof o->key)
+        return bad(c, k, key, "is too long a key", NULL);
+    strcpy(o->key, key);
+    o->line = fk_yaml_line(v);
+    fk_status st = get_str(c, v, key, o->value, sizeof o->value);
+    if (st)
+        return st;
+    cf->n_options++;
+    return FK_OK;
+}
+
+static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *user,
+                          int *seen)
+{
+    fk_config *cf = user;
+    fk_status st;
+    long long x;
+    if (!strcmp(key, "fidkit_config")) {
+        if ((st = get_int(c, v, key, 1, 1000, &x)))
+            return st;
+        if (x > FK_CONFIG_VERSION)
+            return fk_fail(c->e, FK_ERR_UNSUPPORTED,
+                           "%s:%d: config format %lld is newer than this fidkit reads (%d)",
+                           c->path, fk_yaml_line(v), x, FK_CONFIG_VERSION);
+        seen[S_VERSION] = 1;
+    } else if (!strcmp(key, "plugin")) {
+        if ((st = get_str(c, v, key, cf->plugin, sizeof cf->plugin)) ||
+            (st = check_name(c, v, key, cf->plugin)))
+            return st;
+        seen[S_PLUGIN] = 1;
+    } else if (!strcmp(key, "variant")) {
+        if ((st = get_str(c, v, key, cf->variant, sizeof cf->variant)) ||
+            (st = check_name(c, v, key, cf->variant)))
+            return st;
+        seen[S_VARIANT] = 1;
+    } else if (!strcmp(key, "weights")) {
+        if ((st = each_pair(c, v, "weights", weights_pair, cf, NULL)))
+            return st;
+        if (cf->random_weights && (cf->weights_file[0] || cf->weights_sha256[0]))
+            return bad(c, v, key, "takes either 'random' or 'file' (and 'sha256'), not both", NULL);
+        if (!cf->random_weights && !cf->weights_file[0])
+            return bad(c, v, key, "needs 'file' (with 'sha256') or 'random: SEED'", NULL);
+        seen[S_WEIGHTS] = 1;
+    } else if (!strcmp(key, "input")) {
+        int iseen[I_N] = {0};
+        if ((st = each_pair(c, v, "input", input_pair, cf, iseen)))
+            return st;
+        static const char *const req[] = {"size", "resize", NULL, "scale", "mean", "std"};
+        for (int i = 0; i < I_N; i++)
+            if (req[i] && !iseen[i])
+                return fk_fail(c->e, FK_ERR_ARG, "%s:%d: 'input' is missing the key '%s'", c->path,
+                               fk_yaml_line(v), req[i]);
+        seen[S_INPUT] = 1;
+    } else if (!strcmp(key, "output")) {
+        if ((st = get_str(c, v, key, cf->output, sizeof cf->output)) ||
+            (st = check_name(c, v, key, cf->output)))
+            return st;
+        seen[S_OUTPUT] = 1;
+    } else if (!strcmp(key, "device")) {
+        return get_str(c, v, key, cf->device, sizeof cf->device);
+    } else if (!strcmp(key, "threads")) {
+        if ((st = get_int(c, v, key, 0, 1024, &x)))
+            return st;
+        cf->threads = (int)x;
+    } else if (!strcmp(key, "batch_size")) {
+        if ((st = get_int(c, v, key, 1, 4096, &x)))
+            return st;
+        cf->batch_size = (int)x;
+    } else if (!strcmp(key, "options")) {
+        if (fk_yaml_scalar(v) && !*fk_yaml_scalar(v))
+            return FK_OK; /* "options:" left empty */
+        return each_pair(c, v, "options", option_pair, cf, NULL);
+    } else {
+        return bad(c, k, key, "is not a config key (fidkit_config, plugin, variant, weights, "
+                              "input, output, device, threads, batch_size, options)", NULL);
+    }
+    return FK_OK;
+}
+
+fk_status fk_config_load(const char *path, fk_config *cf, fk_error *e)
+{
+    memset(cf, 0, sizeof *cf);
+    snprintf(cf->path, sizeof cf->path, "%s", path);
+    strcpy(cf->device, "cpu");
+    cf->batch_size = 50;
+    cf->input.resize = FK_RESIZE_CLEAN;
+
+    yaml_document_t doc;
+    fk_status lst = fk_yaml_load(path, "config", &doc, e);
+    if (lst)
+        return lst;
+
+    ctx c = {path, &doc, e};
+    fk_status st = FK_OK;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    int seen[S_N] = {0};
+    if (!root)
+        st = fk_fail(e, FK_ERR_ARG, "%s: the config is empty", path);
+    else
+        st = each_pair(&c, root, "the config", top_pair, cf, seen);
+    static const char *const req[S_N] = {"fidkit_config", "plugin", "variant", "weights", "input",
+                                         "output"};
+    for (int i = 0; !st && i < S_N; i++)
+        if (!seen[i])
+            st = fk_fail(e, FK_ERR_ARG, "%s: missing key '%s'", path, req[i]);
+    if (!st && cf->input.resize == FK_RESIZE_NONE && cf->input.center_crop)
+        st = fk_fail(e, FK_ERR_ARG, "%s: 'crop: center' needs a resize mode other than none", path);
+    yaml_document_delete(&doc);
+    return st;
+}
+
+static int is_file(const char *p)
+{
+    struct stat sb;
+    return !stat(p, &sb) && S_ISREG(sb.st_mode);
+}
+
+#ifndef FK_SOURCE_CONFIG_DIR
+#define FK_SOURCE_CONFIG_DIR ""
+#endif
+
+fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e)
+{
+    if (is_file(name)) {
+        snprintf(out, n, "%s", name);
+        return FK_OK;
+    }
+    if (strchr(name, '/'))
+        return fk_fail(e, FK_ERR_IO, "%s: no such config file", name);
+    const char *ext = strstr(name, ".yaml") ? "" : ".yaml";
+    char list[8192] = "", exe[1024];
+    size_t k = 0;
+    const char *env = getenv("FIDKIT_CONFIG_PATH");
+    if (env && *env)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s:", env);
+    ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (l > 0) {
+        exe[l] = 0;
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s/../share/fidkit/configs:", dirname(exe));
+    }
+    snprintf(list + k, sizeof list - k, "%s", FK_SOURCE_CONFIG_DIR);
+    char searched[8192];
+    snprintf(searched, sizeof searched, "%s", list);
+    for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        if (!*d)
+            continue;
+        snprintf(out, n, "%s/%s%s", d, name, ext);
+        if (is_file(out))
+            return FK_OK;
+    }
+    return fk_fail(e, FK_ERR_IO, "no backbone config '%s' (looked in %s); `fidkit backbones` lists "
+                   "the configs found", name, searched);
+}
+
+fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_error *e)
+{
+    char dirbuf[1024];
+    snprintf(dirbuf, sizeof dirbuf, "%s", c->path);
+    const char *cdir = dirname(dirbuf);
+    const char *w = c->weights_file;
+    if (w[0] == '/') {
+        snprintf(out, n, "%s", w);
+        if (is_file(out))
+            return FK_OK;
+    } else if (strchr(w, '/')) {
+        snprintf(out, n, "%s/%s", cdir, w);
+        if (is_file(out))
+            return FK_OK;
+    } else {
+        char looked[2048] = "";
+        size_t k = 0;
+        const char *env = getenv("FIDKIT_WEIGHTS_PATH");
+        char list[4096] = "";
+        if (env)
+            snprintf(list, sizeof list, "%s:", env);
+        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        size_t l = strlen(list);
+        if (xdg && *xdg)
+            snprintf(list + l, sizeof list - l, "%s/fidkit:", xdg);
+        else if (home)
+            snprintf(list + l, sizeof list - l, "%s/.cache/fidkit:", home);
+        l = strlen(list);
+        snprintf(list + l, sizeof list - l, "/usr/share/fidkit/weights:%s", cdir);
+        for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+            if (!*d)
+                continue;
+            snprintf(out, n, "%s/%s", d, w);
+            if (is_file(out))
+                return FK_OK;
+            k += (size_t)snprintf(looked + k, k < sizeof looked ? sizeof looked - k : 0, "%s%s",
+                                  k ? ", " : "", d);
+            if (k >= sizeof looked)
+                k = sizeof looked - 1;
+        }
+        return fk_fail(e, FK_ERR_IO,
+                       "%s: weights file '%s' not found (looked in %s).%s%s%s Put it in one of "
+                       "those folders or set FIDKIT_WEIGHTS_PATH; its SHA-256 is %s. Or score "
+                       "with seeded random weights instead: a config with 'weights: {random: SEED}' "
+                       "such as configs/%s*_random.yaml "
+                       "(a different ruler: its scores carry their own tag)",
+                       c->path, w, looked, c->weights_source[0] ? " Download it from " : "",
+                       c->weights_source, c->weights_source[0] ? "." : "",
+                       c->weights_sha256[0] ? c->weights_sha256 : "not given", c->plugin);
+    }
+    return fk_fail(e, FK_ERR_IO, "%s: weights file '%s' not found", c->path, out);
+}
+
+void fk_config_tag(const fk_config *c, const char *sha, fk_tag *t)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->backbone, sizeof t->backbone, "%s", c->plugin);
+    snprintf(t->variant, sizeof t->variant, "%s", c->variant);
+    snprintf(t->layer, sizeof t->layer, "%s", c->output);
+    if (c->random_weights || !sha)
+        snprintf(t->weights, sizeof t->weights, "random-%llu", (unsigned long long)c->random_seed);
+    else
+        snprintf(t->weights, sizeof t->weights, "%s", sha);
+    t->input_size = c->input.size;
+    snprintf(t->resize, sizeof t->resize, "%s%s", fk_resize_name(c->input.resize),
+             c->input.center_crop ? "+center_crop" : "");
+}
+
+fk_status fk_sha256_file(const char *path, char hex[65], fk_error *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fk_fail(e, FK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    SHA2_CTX ctx;
+    SHA256Init(&ctx);
+    static const size_t chunk = 1 << 20;
+    unsigned char *buf = malloc(chunk);
+    if (!buf) {
+        fclose(f);
+        return fk_fail(e, FK_ERR_NOMEM, "out of memory");
+    }
+    size_t n;
+    while ((n = fread(buf, 1, chunk, f)) > 0)
+        SHA256Update(&ctx, buf, n);
+    int err = ferror(f);
+    fclose(f);
+    free(buf);
+    if (err)
+        return fk_fail(e, FK_ERR_IO, "%s: read error", path);
+    uint8_t d[SHA256_DIGEST_LENGTH];
+    SHA256Final(d, &ctx);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    return FK_OK;
+}
