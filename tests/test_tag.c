@@ -132,7 +132,7 @@ Test(cli_fd, untagged_files_need_assume_backbone)
     rc = fk_test_run_cli(out, sizeof out,
                      "fd %s %s --assume-backbone inception_v3/fid:pool3@6726825d/299/legacy_pytorch", a, b);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "FD: 0.000000"), "same statistics: %s", out);
+    cr_assert(strstr(out, "FID: 0.000000"), "same statistics, labelled by their backbone: %s", out);
     /* An assumption does not override a tag a file carries. */
     write_tagged(c, "resnet/resnet50:pool@random-0/224/clean", 0);
     rc = fk_test_run_cli(out, sizeof out,
@@ -158,9 +158,9 @@ Test(cli_demo, stats_only_demo_scores_two_tagged_files)
     int rc = fk_test_run_cli(out, sizeof out, "demo --stats-only --out %s", fk_test_tmpdir());
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "exact FD of the two Gaussians: 3.200000"), "%s", out);
-    const char *v = strstr(out, "FD: ");
+    const char *v = strstr(out, "FD_gaussian: ");
     cr_assert(v, "%s", out);
-    double fd = strtod(v + 4, NULL);
+    double fd = strtod(v + 13, NULL);
     /* 5000 samples of 64 dims: the estimate is 3.2 plus a small-sample bias
      * of roughly d^2/N-order terms; it must be close to 3.2 and above it. */
     cr_assert(fd > 3.2 && fd < 4.5, "FD %g", fd);

@@ -4,9 +4,11 @@
 
 #include <stdio.h>
 #include "fidkit/error.h"
+#include "fidkit/eval.h"
 #include "fidkit/extract.h"
 #include "fidkit/frechet.h"
 #include "fidkit/registry.h"
+#include "opts.h"
 
 /* Exit codes, documented in `fidkit --help` and docs/cli.md. */
 enum {
@@ -34,15 +36,21 @@ int fk_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* 1 if arg is -h or --help. */
 int fk_cli_is_help(const char *arg);
 
-/* Options every command that extracts features takes (common.c). */
+/* Options every command that extracts features takes (common.c): one
+ * table, shared by every command through fk_cli_parse. */
 typedef struct fk_cli_extract {
     const char *backbone;        /* config path or name; NULL = the default */
     fk_extract_options ex;
     int json;
     int quiet;                   /* no progress bar */
+    /* raw values, applied to ex by fk_cli_extract_finish */
+    int batch_size, threads, skip_bad, gray16;
+    int64_t limit, subset;
+    uint64_t seed;               /* UINT64_MAX: not given */
+    fk_opt table[12];
 } fk_cli_extract;
 
-#define FK_CLI_DEFAULT_BACKBONE "inception_v3_fid"
+#define FK_CLI_DEFAULT_BACKBONE FK_DEFAULT_BACKBONE
 #define FK_CLI_EXTRACT_HELP                                                              \
     "  --backbone CONFIG       a config file or name (default " FK_CLI_DEFAULT_BACKBONE ";\n" \
     "                          `fidkit backbones` lists them)\n"                           \
@@ -54,22 +62,34 @@ typedef struct fk_cli_extract {
     "                          instead of stopping at the first\n"                      \
     "  --gray16-pil            clip 16-bit greyscale at 255 as PIL does\n"              \
     "  --quiet                 no progress bar\n"                                       \
-    "  --json                  print one JSON object\n"
+    "  --json                  print one JSON object (schema fidkit-result/1)\n"
 
 void fk_cli_extract_init(fk_cli_extract *o);
-/* Takes argv[*i] (and its value) if it is one of the options above: returns
- * 1 if taken, 0 if not, -1 after printing a usage error. */
+/* Applies the parsed values to o->ex; call after fk_cli_parse. */
+void fk_cli_extract_finish(fk_cli_extract *o);
+/* For commands not yet on fk_cli_parse: takes argv[*i] (and its value) if
+ * it is one of the options above: 1 if taken, 0 if not, -1 after a usage
+ * error. The value is applied at once. */
 int fk_cli_extract_option(const char *cmd, int argc, char **argv, int *i, fk_cli_extract *o);
 /* Finds, loads and opens the backbone (outputs NULL: the config's). */
 fk_status fk_cli_open_backbone(fk_cli_extract *o, const char *const *outputs, int n,
                                fk_backbone **b, fk_error *e);
+/* The progress bar of an extraction: on stderr, on a terminal only. */
+typedef struct fk_cli_progress {
+    const char *label;
+    double t0;
+    int shown;
+} fk_cli_progress;
+void fk_cli_progress_attach(fk_cli_extract *o, fk_cli_progress *p, fk_extract_options *ex);
+void fk_cli_progress_done(fk_cli_progress *p);
+
+/* Prints results: the shared JSON (--json), else text. */
+void fk_cli_print_results(const fk_results *r, const char *cmd, int json);
+/* Reports an error (as JSON on stdout with --json) and returns its exit code. */
+int fk_cli_fail(const char *cmd, const fk_error *e, int json);
 /* Extracts with a progress bar on a terminal. */
 fk_status fk_cli_extract_run(fk_cli_extract *o, fk_backbone *b, const char *dataset,
                              fk_feature_set *sets, fk_error *e);
-
-/* The report of a Fréchet distance, text or JSON. n1, n2 may be 0 (unknown). */
-void fk_cli_print_fd(const char *metric, const fk_fd_result *r, const fk_tag *tag, int d,
-                     int64_t n1, int64_t n2, int json);
 
 /* An .npz holding `mu` and `sigma`: a stats file. */
 int fk_cli_is_stats_file(const char *path);

@@ -1,13 +1,8 @@
 /* fidkit is DATASET: the Inception Score. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "fidkit/fidkit.h"
-#include "fidkit/featfile.h"
-#include "fidkit/features.h"
-#include "fidkit/inception_score.h"
 
 static const char usage_text[] =
     "usage: fidkit is DATASET|FEATURES.npz [options]\n"
@@ -21,92 +16,62 @@ static const char usage_text[] =
     "                          and std) or adm (consecutive chunks of 5000)\n"
     "  --splits N              number of splits (torch-fidelity convention)\n"
     "  --output NAME           the logits output to use (default logits_unbiased)\n"
+    "  --ci bootstrap|none     a 95 % bootstrap interval (default none)\n"
     FK_CLI_EXTRACT_HELP;
 
 int fk_cmd_is(int argc, char **argv)
 {
     fk_cli_extract o;
     fk_cli_extract_init(&o);
-    const char *dataset = NULL, *output = "logits_unbiased";
-    fk_is_options io = fk_is_default_options(FK_IS_TORCH_FIDELITY);
-    for (int i = 1; i < argc; i++) {
-        int r = fk_cli_extract_option("is", argc, argv, &i, &o);
-        if (r < 0)
-            return FK_EXIT_USAGE;
-        if (r)
-            continue;
-        if (fk_cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return FK_EXIT_OK;
-        } else if (!strcmp(argv[i], "--convention") && i + 1 < argc) {
-            const char *c = argv[++i];
-            int splits = io.splits;
-            if (!strcmp(c, "torch-fidelity"))
-                io = fk_is_default_options(FK_IS_TORCH_FIDELITY);
-            else if (!strcmp(c, "adm"))
-                io = fk_is_default_options(FK_IS_ADM);
-            else
-                return fk_cli_usage_error("is", "unknown convention '%s'", c);
-            if (io.convention == FK_IS_TORCH_FIDELITY)
-                io.splits = splits;
-        } else if (!strcmp(argv[i], "--splits") && i + 1 < argc) {
-            io.splits = atoi(argv[++i]);
-            if (io.splits < 1)
-                return fk_cli_usage_error("is", "--splits needs a positive number");
-        } else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
-            output = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return fk_cli_usage_error("is", "unknown option '%s'", argv[i]);
-        } else if (!dataset) {
-            dataset = argv[i];
-        } else {
-            return fk_cli_usage_error("is", "one dataset at a time");
-        }
-    }
-    if (!dataset)
+    fk_eval_options eo = fk_eval_default_options();
+    const char *pos[1];
+    int conv = 0, ci = 0, npos;
+    static const char *const conventions[] = {"torch-fidelity", "adm", NULL};
+    static const char *const ci_choices[] = {"none", "bootstrap", NULL};
+    const fk_opt own[] = {
+        {"--convention", FK_ARG_CHOICE, &conv, 0, conventions},
+        {"--splits", FK_ARG_INT, &eo.is_splits, 1, NULL},
+        {"--output", FK_ARG_STR, &eo.is_output, 0, NULL},
+        {"--ci", FK_ARG_CHOICE, &ci, 0, ci_choices},
+        {NULL, 0, NULL, 0, NULL},
+    };
+    const fk_opt *tables[] = {own, o.table, NULL};
+    int r = fk_cli_parse("is", argc, argv, tables, usage_text, pos, 1, &npos);
+    if (r)
+        return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
+    if (npos != 1)
         return fk_cli_usage_error("is", "a dataset is needed");
+    fk_cli_extract_finish(&o);
+    eo.backbone = o.backbone;
+    eo.extract = o.ex;
+    eo.metrics = FK_METRIC_BIT(FK_METRIC_IS);
+    eo.is_convention = conv ? FK_IS_ADM : FK_IS_TORCH_FIDELITY;
+    if (eo.is_convention == FK_IS_ADM)
+        eo.is_splits = 0;
+    eo.interval = ci;
+    if (o.seed != UINT64_MAX)
+        eo.seed = o.seed;
 
     fk_error e = {0};
-    fk_backbone *b = NULL;
-    fk_feature_set set;
-    memset(&set, 0, sizeof set);
-    const char *outs[1] = {output};
-    o.ex.keep_rows = 1;
-    if (fk_featfile_is(dataset)) {
-        /* Kept rows (`fidkit extract --outputs pool3,logits_unbiased`). */
-        int has_tag;
-        if (fk_featfile_read(dataset, output, &set.rows, &set.n, &set.d, &set.tag, &has_tag, &e))
-            return fk_cli_report("is", &e);
-        if (!has_tag || strcmp(set.tag.layer, output)) {
-            free(set.rows);
-            fk_fail(&e, FK_ERR_ARG, "%s holds no '%s' rows: extract them with --outputs %s", dataset,
-                    output, output);
-            return fk_cli_report("is", &e);
-        }
+    fk_cli_progress p = {NULL, 0, 0};
+    fk_cli_progress_attach(&o, &p, &eo.extract);
+    fk_eval_input in = {.path = pos[0]};
+    fk_results res;
+    fk_status st = fk_evaluate(&in, 1, &eo, &res, &e);
+    fk_cli_progress_done(&p);
+    if (st)
+        return fk_cli_fail("is", &e, o.json);
+    if (o.json) {
+        fk_cli_print_results(&res, "is", 1);
     } else {
-        if (fk_cli_open_backbone(&o, outs, 1, &b, &e))
-            return fk_cli_report("is", &e);
-        if (fk_cli_extract_run(&o, b, dataset, &set, &e)) {
-            fk_backbone_close(b);
-            return fk_cli_report("is", &e);
-        }
-    }
-    fk_features f = fk_features_view(set.rows, set.n, set.d);
-    fk_is_result r;
-    fk_status st = fk_inception_score(&f, &io, &r, NULL, &e);
-    if (!st) {
+        const fk_result *x = &res.items[0];
         char ts[FK_TAG_STR_MAX];
-        fk_tag_str(&set.tag, 0, ts, sizeof ts);
-        if (o.json)
-            printf("{\"metric\": \"is\", \"value\": %.17g, \"std\": %.17g, \"splits\": %d, "
-                   "\"convention\": \"%s\", \"n\": %lld, \"tag\": \"%s\"}\n",
-                   r.mean, r.std, r.splits, r.convention, (long long)set.n, ts);
-        else
-            printf("IS: %.6f ± %.6f\n  convention   %s, %d splits\n  samples      %lld\n"
-                   "  tag          %s\n", r.mean, r.std, r.convention, r.splits, (long long)set.n,
-                   ts);
+        printf("IS: %.6f ± %.6f\n  convention   %s\n  samples      %lld\n  tag          %s\n",
+               x->value, x->std, x->convention, (long long)x->n[0],
+               fk_tag_str(&x->tag, 0, ts, sizeof ts));
+        if (x->interval.present)
+            printf("  95%% interval [%.6f, %.6f]\n", x->interval.lo, x->interval.hi);
     }
-    fk_feature_set_free(&set);
-    fk_backbone_close(b);
-    return st ? fk_cli_report("is", &e) : FK_EXIT_OK;
+    fk_results_free(&res);
+    return FK_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "error.h"
+#include "moments.h"
 #include "tag.h"
 
 #ifdef __cplusplus
@@ -23,6 +24,7 @@ typedef struct fk_stats {
     int has_tag;
     fk_tag tag;
     char *meta_json;    /* the whole `fidkit` member, NULL for foreign files */
+    char source[1024];  /* provenance: the file read, or what the moments came from */
 } fk_stats;
 
 /* Reads and validates: shapes, dtype (float32 is widened), finite values,
@@ -35,6 +37,19 @@ fk_status fk_stats_write(const char *path, const fk_stats *s, const char *extra_
                          fk_error *e);
 
 void fk_stats_free(fk_stats *s);
+
+/* Stats of the moments of a feature set, tagged with its tag (n >= 2).
+ * fk_feature_set_stats (extract.h) does the same for an extraction. */
+fk_status fk_stats_from_moments(const fk_moments *m, const fk_tag *tag, const char *source,
+                                fk_stats *out, fk_error *e);
+/* The stats of kept rows (float64 moments of the rows). */
+struct fk_featset;
+fk_status fk_stats_from_featset(const struct fk_featset *f, fk_stats *out, fk_error *e);
+
+/* Declares the tag of an untagged (foreign) file; a tagged one keeps its own. */
+void fk_stats_assume_tag(fk_stats *s, const fk_tag *t);
+/* FK_ERR_TAG naming the file when s carries no tag. */
+fk_status fk_stats_require_tag(const fk_stats *s, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -110,3 +110,40 @@ fk_status fk_tag_check(const fk_tag *a, const fk_tag *b, fk_error *e)
                    "weights, input sizes or resize modes live in different spaces",
                    fk_tag_str(a, 1, sa, sizeof sa), fk_tag_str(b, 1, sb, sizeof sb));
 }
+
+int fk_tag_str_comparable(const char *a, const char *b)
+{
+    fk_tag ta, tb;
+    if (!a || !b || fk_tag_parse(a, &ta, NULL) || fk_tag_parse(b, &tb, NULL))
+        return 0;
+    return fk_tag_equal(&ta, &tb);
+}
+
+fk_status fk_tag_check_model(const fk_tag *a, const fk_tag *b, fk_error *e)
+{
+    fk_tag x = *b;
+    memcpy(x.layer, a->layer, sizeof x.layer);
+    if (fk_tag_equal(a, &x))
+        return FK_OK;
+    char sa[FK_TAG_STR_MAX], sb[FK_TAG_STR_MAX];
+    return fk_fail(e, FK_ERR_TAG, "refusing to pair %s with %s: the two outputs come from different "
+                   "models", fk_tag_str(a, 1, sa, sizeof sa), fk_tag_str(b, 1, sb, sizeof sb));
+}
+
+char *fk_tag_fd_label(const fk_tag *t, char *buf, size_t n)
+{
+    static const struct { const char *backbone, *label; } known[] = {
+        {"clip", "CLIP"}, {"dinov2", "DINOv2"}, {"inception_v3", "inception_v3"},
+    };
+    if (!strcmp(t->backbone, "inception_v3") && !strcmp(t->layer, "pool3") &&
+        !strncmp(t->variant, "fid", 3)) {
+        snprintf(buf, n, "FID");
+        return buf;
+    }
+    const char *space = t->variant[0] ? t->variant : t->backbone;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(t->backbone, known[i].backbone))
+            space = known[i].label;
+    snprintf(buf, n, "FD_%s", space);
+    return buf;
+}

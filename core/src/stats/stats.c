@@ -3,9 +3,11 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fidkit/featset.h"
 #include "fidkit/fidkit.h"
 #include "fidkit/npz.h"
 
@@ -186,6 +188,7 @@ fk_status fk_stats_read(const char *path, fk_stats *s, fk_error *e)
         goto out;
     if (fk_npz_has(path, META_MEMBER))
         st = parse_meta(path, s, e);
+    snprintf(s->source, sizeof s->source, "%s", path);
 out:
     fk_array_free(&mu);
     fk_array_free(&sg);
@@ -247,4 +250,61 @@ fk_status fk_stats_write(const char *path, const fk_stats *s, const char *extra_
     }
     cJSON_free(text);
     return st;
+}
+
+fk_status fk_stats_from_moments(const fk_moments *m, const fk_tag *tag, const char *source,
+                                fk_stats *out, fk_error *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!tag)
+        return fk_fail(e, FK_ERR_TAG, "stats of %s need a tag", source ? source : "memory");
+    out->d = m->d;
+    out->n = m->n;
+    out->has_tag = 1;
+    out->tag = *tag;
+    snprintf(out->source, sizeof out->source, "%s", source ? source : "memory");
+    out->mu = malloc((size_t)m->d * sizeof(double));
+    out->sigma = malloc((size_t)m->d * (size_t)m->d * sizeof(double));
+    if (!out->mu || !out->sigma) {
+        fk_stats_free(out);
+        return fk_fail(e, FK_ERR_NOMEM, "out of memory");
+    }
+    fk_status st = fk_moments_result(m, out->mu, out->sigma, e);
+    if (st) {
+        fk_fail_prefix(e, "%s", out->source);
+        fk_stats_free(out);
+    }
+    return st;
+}
+
+fk_status fk_stats_from_featset(const fk_featset *f, fk_stats *out, fk_error *e)
+{
+    memset(out, 0, sizeof *out);
+    fk_status st = fk_featset_require_tag(f, e);
+    fk_moments m;
+    if (st || (st = fk_moments_init(&m, f->d, e)))
+        return st;
+    if (!(st = fk_moments_add(&m, f->rows, f->n, e)))
+        st = fk_stats_from_moments(&m, &f->tag, f->source, out, e);
+    else
+        fk_fail_prefix(e, "%s", f->source);
+    fk_moments_free(&m);
+    return st;
+}
+
+void fk_stats_assume_tag(fk_stats *s, const fk_tag *t)
+{
+    if (!s->has_tag && t) {
+        s->tag = *t;
+        s->has_tag = 1;
+    }
+}
+
+fk_status fk_stats_require_tag(const fk_stats *s, fk_error *e)
+{
+    if (s->has_tag)
+        return FK_OK;
+    return fk_fail(e, FK_ERR_TAG, "%s carries no backbone tag (written by pytorch-fid or clean-fid?): "
+                   "declare the backbone that measured it with --assume-backbone TAG",
+                   s->source[0] ? s->source : "a stats object");
 }
