@@ -44,8 +44,9 @@ int fk_tag_equal(const fk_tag *a, const fk_tag *b);
  * two forms below); nothing compares tag strings itself. */
 fk_status fk_tag_check(const fk_tag *a, const fk_tag *b, fk_error *e);
 
-/* The same rule on printed tags (sweep journals, reports): a string that
- * does not parse is never comparable. Returns 1 when comparable. */
+/* The same rule on printed tags (sweep journals, reports, plot panels):
+ * strings that do not parse as tags are comparable only when identical.
+ * Returns 1 when comparable. */
 int fk_tag_str_comparable(const char *a, const char *b);
 
 /* Two outputs of one model (CLIP's image and text towers): everything but

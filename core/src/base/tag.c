@@ -114,8 +114,10 @@ fk_status fk_tag_check(const fk_tag *a, const fk_tag *b, fk_error *e)
 int fk_tag_str_comparable(const char *a, const char *b)
 {
     fk_tag ta, tb;
-    if (!a || !b || fk_tag_parse(a, &ta, NULL) || fk_tag_parse(b, &tb, NULL))
+    if (!a || !b)
         return 0;
+    if (fk_tag_parse(a, &ta, NULL) || fk_tag_parse(b, &tb, NULL))
+        return !strcmp(a, b);
     return fk_tag_equal(&ta, &tb);
 }
 

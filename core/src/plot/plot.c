@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fidkit/tag.h"
 #include "base/fileutil.h"
 #include "plot/plot_internal.h"
 
@@ -119,7 +120,7 @@ static fk_status check_panels(const char *path, const fk_plot_panel *panels, int
                            "backbone tag",
                            path, p + 1);
         for (int q = 0; q < p; q++)
-            if (!strcmp(panels[q].tag, P->tag))
+            if (fk_tag_str_comparable(panels[q].tag, P->tag))
                 return fk_fail(e, FK_ERR_ARG,
                                "%s: tag %s is in panels %d and %d: draw one panel per tag", path,
                                P->tag, q + 1, p + 1);

@@ -12,6 +12,7 @@
 
 #include "fidkit/plot.h"
 #include "fidkit/rankstats.h"
+#include "fidkit/tag.h"
 #include "base/fileutil.h"
 #include "sweep/sweep_internal.h"
 
@@ -129,7 +130,7 @@ static int tags_of(const sweep_results *r, char (**tags)[FK_TAG_STR_MAX])
             continue;
         const char *t = r->rows[i][0].tag;
         int j = 0;
-        while (j < n && strcmp((*tags)[j], t))
+        while (j < n && !fk_tag_str_comparable((*tags)[j], t))
             j++;
         if (j == n)
             snprintf((*tags)[n++], FK_TAG_STR_MAX, "%s", t);
@@ -266,7 +267,7 @@ static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sw
         int first = nsb;
         for (int i = 0; i < np; i++) {
             const sweep_row *w = row_of(r, i, m);
-            if (!w || strcmp(w->tag, tags[t]))
+            if (!w || !fk_tag_str_comparable(w->tag, tags[t]))
                 continue;
             /* Legends are narrow: values only (the report names the axes). */
             char lab[512];
@@ -430,7 +431,7 @@ static void tables(const fk_sweep_spec *s, const sweep_results *r, text *md)
         for (int i = 0; i < r->n_points; i++)
             for (int k = 0; r->done[i] && k < r->n_rows[i]; k++) {
                 const sweep_row *w = &r->rows[i][k];
-                if (strcmp(w->tag, tags[t]))
+                if (!fk_tag_str_comparable(w->tag, tags[t]))
                     continue;
                 put(md, "|");
                 for (int a = 0; a < s->n_axes; a++)
@@ -467,7 +468,7 @@ static void monotonic(const fk_sweep_spec *s, const sweep_results *r, text *md)
             memset(used, 0, sizeof(int) * (size_t)np);
             for (int i = 0; i < np; i++) {
                 const sweep_row *w = row_of(r, i, s->metrics[m]);
-                if (used[i] || !w || strcmp(w->tag, tags[t]))
+                if (used[i] || !w || !fk_tag_str_comparable(w->tag, tags[t]))
                     continue;
                 char lab[512];
                 context_label(s, i, la, -1, lab, sizeof lab);
@@ -478,7 +479,7 @@ static void monotonic(const fk_sweep_spec *s, const sweep_results *r, text *md)
                 for (int j = i; j < np && n < 256; j++) {
                     const sweep_row *v = row_of(r, j, s->metrics[m]);
                     char l2[512];
-                    if (used[j] || !v || strcmp(v->tag, tags[t]))
+                    if (used[j] || !v || !fk_tag_str_comparable(v->tag, tags[t]))
                         continue;
                     context_label(s, j, la, -1, l2, sizeof l2);
                     if (strcmp(l2, lab))
@@ -552,7 +553,7 @@ static void agreement(const fk_sweep_spec *s, const sweep_results *r, text *md)
                 if (!w)
                     continue;
                 int t = 0;
-                while (t < nt && strcmp(tags[t], w->tag))
+                while (t < nt && !fk_tag_str_comparable(tags[t], w->tag))
                     t++;
                 if (t == nt)
                     continue;

@@ -20,6 +20,7 @@
 #include "fidkit/moments.h"
 #include "fidkit/registry.h"
 #include "fidkit/resize.h"
+#include "fidkit/eval.h"
 #include "sweep/sweep_internal.h"
 
 #define MEM_SLOTS 4
@@ -324,94 +325,44 @@ static fk_status get_set(runner *R, int bbi, const char *dataset, const fk_pertu
 
 /* ---- metrics ------------------------------------------------------------ */
 
-static fk_status stat_kid(const fk_features *x, const fk_features *y, void *u, double *v, fk_error *e)
-{
-    fk_kid_result r;
-    fk_status st = fk_kid(x, y, u, &r, NULL, e);
-    *v = r.mean;
-    return st;
-}
-
-static fk_status moments_of(const fk_features *f, double *mu, double *sg, fk_error *e)
-{
-    fk_moments m;
-    fk_status st = fk_moments_init(&m, f->d, e);
-    if (st)
-        return st;
-    if (!(st = fk_moments_add(&m, f->x, f->n, e)))
-        st = fk_moments_result(&m, mu, sg, e);
-    fk_moments_free(&m);
-    return st;
-}
-
+/* A sweep point's metric is one evaluation of the library on the two sets
+ * of rows, so a sweep gives exactly what `fidkit score` gives. */
 static fk_status metric(const fk_sweep_spec *s, fk_sweep_metric m, uint64_t seed, const feat *rf,
                         const feat *ff, sweep_row *w, fk_error *e)
 {
-    if (strcmp(rf->tag, ff->tag))
-        return fk_fail(e, FK_ERR_TAG, "refusing to compare %s with %s", rf->tag, ff->tag);
-    if (rf->d != ff->d)
-        return fk_fail(e, FK_ERR_FORMAT, "feature dimensions differ: %d and %d", rf->d, ff->d);
-    fk_features x = fk_features_view(rf->rows, rf->n, rf->d);
-    fk_features y = fk_features_view(ff->rows, ff->n, ff->d);
-    fk_status st = FK_OK;
+    fk_featset sets[2];
+    const feat *f[2] = {rf, ff};
+    memset(sets, 0, sizeof sets);
+    for (int k = 0; k < 2; k++) {
+        fk_status st = fk_tag_parse(f[k]->tag, &sets[k].tag, e);
+        if (st)
+            return fk_fail_prefix(e, "sweep cache");
+        /* A view of the runner's rows: fk_evaluate copies what it keeps. */
+        sets[k].has_tag = 1;
+        sets[k].rows = f[k]->rows;
+        sets[k].n = f[k]->n;
+        sets[k].d = f[k]->d;
+        snprintf(sets[k].source, sizeof sets[k].source, "%s", k ? "generated" : "real");
+    }
+    fk_eval_options o = fk_eval_default_options();
+    o.metrics = FK_METRIC_BIT(m == FK_SM_FID ? FK_METRIC_FD : m == FK_SM_KID ? FK_METRIC_KID
+                                                                             : FK_METRIC_FDINF);
+    o.interval = s->ci;
+    o.replicates_fd = o.replicates_other = s->replicates;
+    o.seed = seed;
+    fk_eval_input in[2] = {{.sets = &sets[0], .n_sets = 1}, {.sets = &sets[1], .n_sets = 1}};
+    fk_results res;
+    fk_status st = fk_evaluate(in, 2, &o, &res, e);
     w->metric = m;
     w->n_real = rf->n;
     w->n_fake = ff->n;
     snprintf(w->tag, sizeof w->tag, "%s", rf->tag);
-    if (m == FK_SM_FID) {
-        size_t d = (size_t)rf->d;
-        double *buf = malloc(sizeof(double) * 2 * (d + d * d));
-        if (!buf)
-            return fk_fail(e, FK_ERR_NOMEM, "out of memory");
-        double *mu1 = buf, *s1 = mu1 + d, *mu2 = s1 + d * d, *s2 = mu2 + d;
-        fk_fd_result r;
-        if (!(st = moments_of(&x, mu1, s1, e)) && !(st = moments_of(&y, mu2, s2, e)) &&
-            !(st = fk_frechet(rf->d, mu1, s1, mu2, s2, NULL, &r, e)))
-            w->value = r.fd;
-        free(buf);
-        if (!st && s->ci) {
-            fk_boot_options bo = fk_boot_default_options();
-            bo.replicates = s->replicates;
-            bo.seed = seed;
-            fk_boot_result b;
-            if (!(st = fk_bootstrap_fd(&x, &y, &bo, &b, NULL, e))) {
-                w->has_ci = 1;
-                w->lo = b.lo;
-                w->hi = b.hi;
-            }
-        }
-    } else if (m == FK_SM_KID) {
-        /* clean-fid's convention: subsets of min(n1, n2, 1000), so that
-         * small sweeps run; the report names it. */
-        fk_kid_options ko = fk_kid_default_options();
-        ko.seed = seed;
-        ko.shrink_to_fit = 1;
-        fk_kid_result r;
-        if (!(st = fk_kid(&x, &y, &ko, &r, NULL, e)))
-            w->value = r.mean;
-        if (!st && s->ci) {
-            fk_boot_options bo = fk_boot_default_options();
-            bo.replicates = s->replicates;
-            bo.seed = seed;
-            fk_boot_result b;
-            if (!(st = fk_bootstrap(&x, &y, stat_kid, &ko, &bo, &b, NULL, e))) {
-                w->has_ci = 1;
-                w->lo = b.lo;
-                w->hi = b.hi;
-            }
-        }
-    } else {
-        fk_fdinf_options fo = fk_fdinf_default_options();
-        fo.seed = seed;
-        fk_fdinf_result r;
-        if (!(st = fk_fd_infinity(&x, &y, &fo, &r, NULL, NULL, e))) {
-            w->value = r.fd_inf;
-            if (s->ci) {
-                w->has_ci = 1;
-                w->lo = r.fd_inf - 1.959963984540054 * r.std_error;
-                w->hi = r.fd_inf + 1.959963984540054 * r.std_error;
-            }
-        }
+    if (!st) {
+        w->value = res.items[0].value;
+        w->has_ci = res.items[0].interval.present;
+        w->lo = res.items[0].interval.lo;
+        w->hi = res.items[0].interval.hi;
+        fk_results_free(&res);
     }
     if (!st && (!isfinite(w->value) || (w->has_ci && (!isfinite(w->lo) || !isfinite(w->hi)))))
         st = fk_fail(e, FK_ERR_NUMERIC, "%s is not finite", fk_sweep_metric_name(m));
