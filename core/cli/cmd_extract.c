@@ -4,20 +4,19 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fidkit/featfile.h"
-#include "fidkit/fidkit.h"
 
 static const char usage_text[] =
-    "usage: fidkit extract DATASET -o FILE.npz [--outputs A,B,...] [options]\n"
+    "usage: fidkit extract DATASET -o FILE.npz [--outputs LIST] [options]\n"
     "\n"
-    "Extracts features once and keeps the rows (float32), so that any metric\n"
-    "can be computed later without the network. The file holds `feats` (the\n"
-    "config's output, as clean-fid stores features), `feats_NAME` for each\n"
-    "further output of the same pass, and fidkit's metadata with every tag.\n"
+    "Keeps the feature rows of a dataset for metrics beyond FD (`fidkit score`,\n"
+    "`fidkit is`): an .npz with `feats` (N x d float32, the config's output, as\n"
+    "clean-fid stores features), `feats_OUTPUT` for each further output, and the\n"
+    "tag of each.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE.npz   where to write (atomically)\n"
-    "  --outputs A,B,...       outputs to keep (default: the config's output)\n"
+    "  --outputs LIST          comma-separated outputs (default: the config's), e.g.\n"
+    "                          pool3,logits_unbiased,spatial\n"
     FK_CLI_EXTRACT_HELP;
 
 /* Splits a comma list in place into at most cap names. */
@@ -33,64 +32,51 @@ int fk_cmd_extract(int argc, char **argv)
 {
     fk_cli_extract o;
     fk_cli_extract_init(&o);
-    const char *dataset = NULL, *output = NULL;
-    char *outputs = NULL;
-    for (int i = 1; i < argc; i++) {
-        int r = fk_cli_extract_option("extract", argc, argv, &i, &o);
-        if (r < 0)
-            return FK_EXIT_USAGE;
-        if (r)
-            continue;
-        if (fk_cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return FK_EXIT_OK;
-        } else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
-            output = argv[++i];
-        } else if (!strcmp(argv[i], "--outputs") && i + 1 < argc) {
-            outputs = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return fk_cli_usage_error("extract", "unknown option '%s'", argv[i]);
-        } else if (!dataset) {
-            dataset = argv[i];
-        } else {
-            return fk_cli_usage_error("extract", "one dataset at a time");
-        }
-    }
-    if (!dataset || !output)
+    const char *output = NULL, *outputs = NULL, *pos[1];
+    int npos;
+    const fk_opt own[] = {
+        {"-o", FK_ARG_STR, &output, 0, NULL},
+        {"--output", FK_ARG_STR, &output, 0, NULL},
+        {"--outputs", FK_ARG_STR, &outputs, 0, NULL},
+        {NULL, 0, NULL, 0, NULL},
+    };
+    const fk_opt *tables[] = {own, o.table, NULL};
+    int r = fk_cli_parse("extract", argc, argv, tables, usage_text, pos, 1, &npos);
+    if (r)
+        return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
+    if (npos != 1 || !output)
         return fk_cli_usage_error("extract", "a dataset and -o FILE.npz are needed");
+    fk_cli_extract_finish(&o);
     const char *names[16];
-    int n = 0;
     char *list = outputs ? strdup(outputs) : NULL;
-    if (list)
-        n = fk_cli_split_list(list, names, 16);
+    int n = list ? fk_cli_split_list(list, names, 16) : 0;
+    fk_eval_options eo = fk_eval_default_options();
+    eo.backbone = o.backbone;
+    eo.extract = o.ex;
+    fk_cli_progress p = {pos[0], 0, 0};
+    fk_cli_progress_attach(&o, &p, &eo.extract);
+
     fk_error e = {0};
-    fk_backbone *b = NULL;
-    fk_feature_set sets[16];
-    o.ex.keep_rows = 1;
-    fk_status st = fk_cli_open_backbone(&o, n ? names : NULL, n, &b, &e);
+    fk_featset sets[16];
+    int k = 0;
+    char *prov = NULL;
+    fk_status st = fk_dataset_features(pos[0], &eo, n ? names : NULL, n, sets, &k, &prov, &e);
+    fk_cli_progress_done(&p);
     if (!st)
-        st = fk_cli_extract_run(&o, b, dataset, sets, &e);
-    if (!st) {
-        int k = fk_backbone_n_outputs(b);
-        char extra[2048];
-        snprintf(extra, sizeof extra, "{\"dataset\": \"%s\", \"config\": \"%s\", \"skipped_images\": %lld}",
-                 dataset, fk_backbone_config(b)->path, (long long)sets[0].skipped);
-        st = fk_featfile_write(output, sets, k, extra, &e);
-        if (!st) {
-            char ts[FK_TAG_STR_MAX];
-            if (o.json)
-                printf("{\"file\": \"%s\", \"n\": %lld, \"tag\": \"%s\"}\n", output,
-                       (long long)sets[0].n, fk_tag_str(&sets[0].tag, 0, ts, sizeof ts));
-            else
-                for (int j = 0; j < k; j++)
-                    printf("%s %s: %lld x %d features, tag %s\n", j ? "     " : "wrote", output,
-                           (long long)sets[j].n, sets[j].d,
-                           fk_tag_str(&sets[j].tag, 0, ts, sizeof ts));
-        }
+        st = fk_featset_write(output, sets, k, prov, &e);
+    if (!st && o.json) {
+        char *t = fk_written_json("extract", output, sets, k, NULL, sets[0].skipped, 1);
+        puts(t ? t : "");
+        free(t);
+    } else if (!st) {
+        char ts[FK_TAG_STR_MAX];
         for (int j = 0; j < k; j++)
-            fk_feature_set_free(&sets[j]);
+            printf("%s %s: %lld x %d features, tag %s\n", j ? "     " : "wrote", output,
+                   (long long)sets[j].n, sets[j].d, fk_tag_str(&sets[j].tag, 0, ts, sizeof ts));
     }
+    for (int j = 0; j < k; j++)
+        fk_featset_free(&sets[j]);
+    free(prov);
     free(list);
-    fk_backbone_close(b);
-    return st ? fk_cli_report("extract", &e) : FK_EXIT_OK;
+    return st ? fk_cli_fail("extract", &e, o.json) : FK_EXIT_OK;
 }

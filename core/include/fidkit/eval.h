@@ -21,6 +21,7 @@
 #include "error.h"
 #include "extract.h"
 #include "featset.h"
+#include "config.h"
 #include "frechet.h"
 #include "inception_score.h"
 #include "stats.h"
@@ -148,6 +149,25 @@ fk_result fk_result_init(const char *metric, const char *name, const fk_tag *tag
 char *fk_results_json(const fk_results *r, const char *command, int pretty);
 /* {"schema": ..., "error": {"message", "status", "exit_code"}} */
 char *fk_error_json(const fk_error *e, const char *command, int exit_code, int pretty);
+
+/* ---- one dataset through a backbone (fidkit stats, fidkit extract) ---- */
+
+/* The tagged stats of a dataset's main output (o: backbone, extract). */
+fk_status fk_dataset_stats(const char *dataset, const fk_eval_options *o, fk_stats *out,
+                           int64_t *skipped, char **provenance_json, fk_error *e);
+/* The tagged rows of outputs (NULL: the config's) of a dataset; *n_sets
+ * filled (at most 16). */
+fk_status fk_dataset_features(const char *dataset, const fk_eval_options *o,
+                              const char *const *outputs, int n_outputs, fk_featset *sets,
+                              int *n_sets, char **provenance_json, fk_error *e);
+/* The metadata a stats or features file records beside its tags: dataset,
+ * config, preprocessing, skipped images (malloc'ed JSON object). */
+char *fk_provenance_json(const fk_config *c, const char *dataset, int64_t skipped);
+
+/* The --json of a command that wrote a file: schema, file, and each
+ * output's n, d and tag. */
+char *fk_written_json(const char *command, const char *path, const fk_featset *sets, int n,
+                      const fk_stats *stats, int64_t skipped, int pretty);
 
 #ifdef __cplusplus
 }

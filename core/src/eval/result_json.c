@@ -175,3 +175,24 @@ char *fk_error_json(const fk_error *e, const char *command, int exit_code, int p
     add_num(o, "exit_code", exit_code);
     return print(j, pretty);
 }
+
+char *fk_written_json(const char *command, const char *path, const fk_featset *sets, int n,
+                      const fk_stats *stats, int64_t skipped, int pretty)
+{
+    cJSON *j = top(command);
+    cJSON_AddStringToObject(j, "file", path);
+    add_num(j, "skipped", (double)skipped);
+    cJSON *outs = cJSON_AddArrayToObject(j, "outputs");
+    char ts[FK_TAG_STR_MAX];
+    for (int k = 0; k < n + (stats ? 1 : 0); k++) {
+        const fk_tag *t = k < n ? &sets[k].tag : &stats->tag;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "layer", t->layer);
+        add_num(o, "n", (double)(k < n ? sets[k].n : stats->n));
+        add_num(o, "d", k < n ? sets[k].d : stats->d);
+        cJSON_AddStringToObject(o, "tag", fk_tag_str(t, 0, ts, sizeof ts));
+        cJSON_AddStringToObject(o, "tag_short", fk_tag_str(t, 1, ts, sizeof ts));
+        cJSON_AddItemToArray(outs, o);
+    }
+    return print(j, pretty);
+}
