@@ -208,7 +208,7 @@ Test(clip, clipscore_cli_hessel)
     int rc = fk_test_run_cli(out, sizeof out, "clipscore '%s' --backbone '%s' --json --per-pair '%s'",
                          fx("manifest.csv"), fx("clip_jit.yaml"), csv);
     cr_assert(rc == 0, "%s", out);
-    cr_assert(strstr(out, "\"convention\":\t\"hessel\"") && strstr(out, "A photo depicts "), "%s", out);
+    cr_assert(strstr(out, "\"convention_name\":\t\"hessel\"") && strstr(out, "A photo depicts "), "%s", out);
     cr_assert(strstr(out, "clip/vit-tiny-test:image@"), "%s", out);
     near(json_num(out, "value"), s[0], "CLIP-S mean");
     near(json_num(out, "std"), s[1], "CLIP-S std");
@@ -238,7 +238,7 @@ Test(clip, clipscore_cli_torchmetrics_hf_jsonl)
                          "clipscore '%s' --backbone '%s' --convention torchmetrics --json --per-pair '%s'",
                          fx("manifest.jsonl"), fx("clip_hf.yaml"), csv);
     cr_assert(rc == 0, "%s", out);
-    cr_assert(strstr(out, "\"convention\":\t\"torchmetrics\""), "%s", out);
+    cr_assert(strstr(out, "\"convention_name\":\t\"torchmetrics\""), "%s", out);
     near(json_num(out, "value"), s[2], "torchmetrics score");
     near(json_num(out, "mean"), s[3], "torchmetrics unclamped mean");
     near(json_num(out, "std"), s[4], "torchmetrics std");
@@ -261,7 +261,9 @@ Test(clip, refclipscore_cli)
                          fx("manifest.csv"), fx("clip_oa.yaml"),
                          fx("refs.csv"), csv);
     cr_assert(rc == 0, "%s", out);
-    near(json_num(out, "refclip_score"), ((const double *)sum.data)[5], "RefCLIP-S");
+    const char *ref = strstr(out, "\"name\":\t\"RefCLIP-S\"");
+    cr_assert(ref, "%s", out);
+    near(json_num(ref, "value"), ((const double *)sum.data)[5], "RefCLIP-S");
     near(json_num(out, "value"), ((const double *)sum.data)[0], "CLIP-S");
     double v[16];
     int n = read_per_pair(csv, 1, v, 16);
