@@ -87,7 +87,7 @@ Test(adm, equals_its_parts, .timeout = 600)
     cr_assert_eq(fk_test_run_cli(out, sizeof out, "stats %s -o %s %s", real, stats, bb), 0, "%s", out);
     cr_assert_eq(fk_test_run_cli(out, sizeof out, "fid %s %s %s --json", stats, fake, bb), 0, "%s", out);
     double fid = value_after(out, "\"metric\"");
-    double adm_fid = value_after(adm, "\"name\": \"FID\"");
+    double adm_fid = value_after(adm, "\"name\":\t\"FID\"");
     cr_assert(fabs(adm_fid - fid) <= 1e-9 * fabs(fid) + 1e-12, "adm FID %.12g, fid %.12g", adm_fid, fid);
 
     cr_assert_eq(fk_test_run_cli(out, sizeof out, "is %s %s --convention adm --json", fake, bb), 0, "%s", out);
@@ -99,13 +99,13 @@ Test(adm, equals_its_parts, .timeout = 600)
                                  ff, bb), 0, "%s", out);
     cr_assert_eq(fk_test_run_cli(out, sizeof out, "is %s --convention adm --json", ff), 0, "%s", out);
     cr_assert(fabs(value_after(out, "\"metric\"") - is) <= 1e-12 * is, "%s", out);
-    cr_assert(fabs(value_after(adm, "\"name\": \"Inception Score\"") - is) <= 1e-12 * is);
+    cr_assert(fabs(value_after(adm, "\"name\":\t\"Inception Score\"") - is) <= 1e-12 * is);
 
     cr_assert_eq(fk_test_run_cli(out, sizeof out, "score %s %s %s --metrics pr --ci none --json", real, fake, bb),
                  0, "%s", out);
-    cr_assert_eq(value_after(adm, "\"name\": \"Precision\""), value_after(out, "\"name\":\t\"precision\""));
-    cr_assert_eq(value_after(adm, "\"name\": \"Recall\""), value_after(out, "\"name\":\t\"recall\""));
-    double sfid = value_after(adm, "\"name\": \"sFID\"");
+    cr_assert_eq(value_after(adm, "\"name\":\t\"Precision\""), value_after(out, "\"name\":\t\"precision\""));
+    cr_assert_eq(value_after(adm, "\"name\":\t\"Recall\""), value_after(out, "\"name\":\t\"recall\""));
+    double sfid = value_after(adm, "\"name\":\t\"sFID\"");
     cr_assert(isfinite(sfid) && sfid >= 0);
     free(adm);
 }

@@ -150,6 +150,17 @@ char *fk_results_json(const fk_results *r, const char *command, int pretty);
 /* {"schema": ..., "error": {"message", "status", "exit_code"}} */
 char *fk_error_json(const fk_error *e, const char *command, int exit_code, int pretty);
 
+/* ---- the ADM evaluator's five numbers --------------------------------- */
+
+/* IS (chunks of 5000), FID and sFID against the reference batch's mu/sigma
+ * and mu_s/sigma_s, precision and recall (k=3) against its images, from an
+ * ADM reference batch (.npz with arr_0, mu, sigma, mu_s, sigma_s) and a
+ * sample batch. The reference statistics carry no tag: they are taken as
+ * measured by the backbone of o (the ADM evaluator's network, config
+ * inception_v3_fid_tf), which is what asking for the ADM numbers asserts. */
+fk_status fk_adm_evaluate(const char *reference, const char *sample, const fk_eval_options *o,
+                          fk_results *out, fk_error *e);
+
 /* ---- one dataset through a backbone (fidkit stats, fidkit extract) ---- */
 
 /* The tagged stats of a dataset's main output (o: backbone, extract). */
