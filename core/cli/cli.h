@@ -71,13 +71,6 @@ typedef struct fk_cli_extract {
 void fk_cli_extract_init(fk_cli_extract *o);
 /* Applies the parsed values to o->ex; call after fk_cli_parse. */
 void fk_cli_extract_finish(fk_cli_extract *o);
-/* For commands not yet on fk_cli_parse: takes argv[*i] (and its value) if
- * it is one of the options above: 1 if taken, 0 if not, -1 after a usage
- * error. The value is applied at once. */
-int fk_cli_extract_option(const char *cmd, int argc, char **argv, int *i, fk_cli_extract *o);
-/* Finds, loads and opens the backbone (outputs NULL: the config's). */
-fk_status fk_cli_open_backbone(fk_cli_extract *o, const char *const *outputs, int n,
-                               fk_backbone **b, fk_error *e);
 /* The progress bar of an extraction: on stderr, on a terminal only. */
 typedef struct fk_cli_progress {
     const char *label;
@@ -91,13 +84,6 @@ void fk_cli_progress_done(fk_cli_progress *p);
 void fk_cli_print_results(const fk_results *r, const char *cmd, int json);
 /* Reports an error (as JSON on stdout with --json) and returns its exit code. */
 int fk_cli_fail(const char *cmd, const fk_error *e, int json);
-/* Extracts with a progress bar on a terminal. */
-fk_status fk_cli_extract_run(fk_cli_extract *o, fk_backbone *b, const char *dataset,
-                             fk_feature_set *sets, fk_error *e);
-
-/* An .npz holding `mu` and `sigma`: a stats file. */
-int fk_cli_is_stats_file(const char *path);
-
 /* Subcommands (cmd_*.c). */
 int fk_cmd_fd(int argc, char **argv);
 int fk_cmd_stats_info(int argc, char **argv);

@@ -16,17 +16,12 @@ static const char usage_text[] =
 
 int fk_cmd_backbones(int argc, char **argv)
 {
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (fk_cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return FK_EXIT_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else {
-            return fk_cli_usage_error("backbones", "unknown argument '%s'", argv[i]);
-        }
-    }
+    int json = 0, npos;
+    const fk_opt own[] = {{"--json", FK_ARG_FLAG, &json, 0, NULL}, {NULL, 0, NULL, 0, NULL}};
+    const fk_opt *tables[] = {own, NULL};
+    int r = fk_cli_parse("backbones", argc, argv, tables, usage_text, NULL, 0, &npos);
+    if (r)
+        return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
     fk_error e = {0};
     fk_plugin_entry_info *list;
     int n;

@@ -194,29 +194,20 @@ static void print_results(const char *out)
 int fk_cmd_demo(int argc, char **argv)
 {
     const char *dir = "fidkit-demo", *backbone = "inception_v3_random";
-    int json = 0, n = 0, stats = 0, fid_only = 0;
-    for (int i = 1; i < argc; i++) {
-        if (fk_cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return FK_EXIT_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--stats-only")) {
-            stats = 1;
-        } else if (!strcmp(argv[i], "--fid-only")) {
-            fid_only = 1;
-        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (!strcmp(argv[i], "--backbone") && i + 1 < argc) {
-            backbone = argv[++i];
-        } else if (!strcmp(argv[i], "--n") && i + 1 < argc) {
-            n = atoi(argv[++i]);
-            if (n < 2)
-                return fk_cli_usage_error("demo", "--n needs at least 2 images");
-        } else {
-            return fk_cli_usage_error("demo", "unknown argument '%s'", argv[i]);
-        }
-    }
+    int json = 0, n = 0, stats = 0, fid_only = 0, npos;
+    const fk_opt own[] = {
+        {"--json", FK_ARG_FLAG, &json, 0, NULL},
+        {"--stats-only", FK_ARG_FLAG, &stats, 0, NULL},
+        {"--fid-only", FK_ARG_FLAG, &fid_only, 0, NULL},
+        {"--out", FK_ARG_STR, &dir, 0, NULL},
+        {"--backbone", FK_ARG_STR, &backbone, 0, NULL},
+        {"--n", FK_ARG_INT, &n, 2, NULL},
+        {NULL, 0, NULL, 0, NULL},
+    };
+    const fk_opt *tables[] = {own, NULL};
+    int r = fk_cli_parse("demo", argc, argv, tables, usage_text, NULL, 0, &npos);
+    if (r)
+        return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
     if (mkdir(dir, 0777) && access(dir, W_OK))
         return fk_cli_usage_error("demo", "cannot create folder '%s'", dir);
     if (stats)

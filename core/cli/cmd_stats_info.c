@@ -15,24 +15,16 @@ static const char usage_text[] =
 
 int fk_cmd_stats_info(int argc, char **argv)
 {
-    const char *path = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (fk_cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return FK_EXIT_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return fk_cli_usage_error("stats-info", "unknown option '%s'", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return fk_cli_usage_error("stats-info", "one file at a time");
-        }
-    }
-    if (!path)
+    const char *pos[1];
+    int json = 0, npos;
+    const fk_opt own[] = {{"--json", FK_ARG_FLAG, &json, 0, NULL}, {NULL, 0, NULL, 0, NULL}};
+    const fk_opt *tables[] = {own, NULL};
+    int r = fk_cli_parse("stats-info", argc, argv, tables, usage_text, pos, 1, &npos);
+    if (r)
+        return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
+    if (npos != 1)
         return fk_cli_usage_error("stats-info", "a stats file is needed");
+    const char *path = pos[0];
 
     fk_error e = {0};
     fk_stats s;

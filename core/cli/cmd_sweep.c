@@ -55,38 +55,24 @@ static void draw(void *user, const fk_sweep_progress *p)
 
 int fk_cmd_sweep(int argc, char **argv)
 {
-    const char *file = NULL, *out = NULL;
-    int json = 0, quiet = 0;
+    const char *out = NULL, *pos[1];
+    int json = 0, quiet = 0, npos;
     fk_sweep_options o = fk_sweep_default_options();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (fk_cli_is_help(a)) {
-            fputs(usage_text, stdout);
-            return FK_EXIT_OK;
-        } else if (!strcmp(a, "--out") && i + 1 < argc) {
-            out = argv[++i];
-        } else if (!strcmp(a, "--dry-run")) {
-            o.dry_run = 1;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--quiet")) {
-            quiet = 1;
-        } else if (!strcmp(a, "--threads") && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 0)
-                return fk_cli_usage_error("sweep", "--threads needs a whole number >= 0");
-            o.threads = (int)v;
-        } else if (a[0] == '-' && a[1]) {
-            return fk_cli_usage_error("sweep", "unknown option '%s'", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return fk_cli_usage_error("sweep", "too many arguments: '%s'", a);
-        }
-    }
-    if (!file)
+    const fk_opt own[] = {
+        {"--out", FK_ARG_STR, &out, 0, NULL},
+        {"--dry-run", FK_ARG_FLAG, &o.dry_run, 0, NULL},
+        {"--json", FK_ARG_FLAG, &json, 0, NULL},
+        {"--quiet", FK_ARG_FLAG, &quiet, 0, NULL},
+        {"--threads", FK_ARG_INT, &o.threads, 0, NULL},
+        {NULL, 0, NULL, 0, NULL},
+    };
+    const fk_opt *tables[] = {own, NULL};
+    int r = fk_cli_parse("sweep", argc, argv, tables, usage_text, pos, 1, &npos);
+    if (r)
+        return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
+    if (npos != 1)
         return fk_cli_usage_error("sweep", "a sweep file (YAML) is needed");
+    const char *file = pos[0];
     fk_error e = {0};
     fk_sweep_spec s;
     if (fk_sweep_load(file, &s, &e))

@@ -48,43 +48,6 @@ void fk_cli_extract_finish(fk_cli_extract *o)
     o->ex.dataset.decode.gray16_pil_clip |= o->gray16;
 }
 
-int fk_cli_extract_option(const char *cmd, int argc, char **argv, int *i, fk_cli_extract *o)
-{
-    const fk_opt *hit = NULL;
-    for (const fk_opt *t = o->table; t->name && !hit; t++)
-        if (!strcmp(t->name, argv[*i]))
-            hit = t;
-    if (!hit)
-        return 0;
-    /* One option through the shared parser: argv[*i] and its value. */
-    const fk_opt *tables[2] = {o->table, NULL};
-    int take = hit->kind == FK_ARG_FLAG ? 1 : 2;
-    if (*i + take > argc)
-        return fk_cli_usage_error(cmd, "%s needs a value", argv[*i]), -1;
-    char *sub[3] = {argv[0], argv[*i], take == 2 ? argv[*i + 1] : NULL};
-    const char *pos[1];
-    int np;
-    if (fk_cli_parse(cmd, take + 1, sub, tables, "", pos, 0, &np))
-        return -1;
-    *i += take - 1;
-    fk_cli_extract_finish(o);
-    return 1;
-}
-
-fk_status fk_cli_open_backbone(fk_cli_extract *o, const char *const *outputs, int n,
-                               fk_backbone **b, fk_error *e)
-{
-    char path[1024];
-    fk_config c;
-    fk_status st = fk_config_find(o->backbone ? o->backbone : FK_CLI_DEFAULT_BACKBONE, path,
-                                  sizeof path, e);
-    if (!st)
-        st = fk_config_load(path, &c, e);
-    if (!st)
-        st = fk_backbone_open(&c, outputs, n, b, e);
-    return st;
-}
-
 static double now(void)
 {
     struct timespec t;
@@ -125,21 +88,4 @@ void fk_cli_progress_done(fk_cli_progress *p)
     if (p->shown)
         fputc('\n', stderr);
     p->shown = 0;
-}
-
-fk_status fk_cli_extract_run(fk_cli_extract *o, fk_backbone *b, const char *dataset,
-                             fk_feature_set *sets, fk_error *e)
-{
-    fk_cli_progress p = {dataset, 0, 0};
-    fk_extract_options ex = o->ex;
-    fk_cli_progress_attach(o, &p, &ex);
-    fk_status st = fk_extract(b, dataset, &ex, sets, e);
-    fk_cli_progress_done(&p);
-    return st;
-}
-
-int fk_cli_is_stats_file(const char *p)
-{
-    size_t l = strlen(p);
-    return l > 4 && !strcmp(p + l - 4, ".npz") && fk_npz_has(p, "mu") && fk_npz_has(p, "sigma");
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "dataset.h"
 #include "error.h"
+#include "featset.h"
 #include "loader.h"
 #include "moments.h"
 #include "registry.h"
@@ -44,6 +45,10 @@ typedef struct fk_feature_set {
 fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_options *o,
                      fk_feature_set *sets, fk_error *e);
 void fk_feature_set_free(fk_feature_set *s);
+
+/* Moves the kept rows of an extraction into a tagged feature set (s->rows
+ * becomes NULL); source names the dataset. */
+fk_status fk_featset_take(fk_feature_set *s, const char *source, fk_featset *out, fk_error *e);
 
 /* mean, covariance, N and tag of a feature set, as a stats file holds them.
  * The caller frees with fk_stats_free. */

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 #include "error.h"
-#include "extract.h"
+#include "featset.h"
 #include "tag.h"
 
 #ifdef __cplusplus
@@ -20,7 +20,7 @@ extern "C" {
 
 /* Writes sets[0] as `feats` and sets[1..n) as `feats_LAYER`, atomically.
  * extra_json (may be NULL) is merged into the metadata. */
-fk_status fk_featfile_write(const char *path, const fk_feature_set *sets, int n,
+fk_status fk_featfile_write(const char *path, const fk_featset *sets, int n,
                             const char *extra_json, fk_error *e);
 
 /* Whether path is a features file (an .npz with `feats`). */

@@ -16,7 +16,6 @@
 
 #include <stdint.h>
 #include "error.h"
-#include "extract.h"
 #include "features.h"
 #include "tag.h"
 
@@ -40,9 +39,6 @@ typedef struct fk_featset {
  * the caller declares. Rows must be finite; source may be NULL ("memory"). */
 fk_status fk_featset_from_rows(const float *rows, int64_t n, int d, const fk_tag *tag,
                                const char *source, fk_featset *out, fk_error *e);
-
-/* Takes the kept rows of an extraction (s->rows becomes NULL) with its tag. */
-fk_status fk_featset_take(fk_feature_set *s, const char *source, fk_featset *out, fk_error *e);
 
 /* Reads the member of a features file holding output `layer` (NULL: the main
  * `feats`). An untagged file (clean-fid) takes `assumed` when it is not NULL

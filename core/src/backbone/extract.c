@@ -1,6 +1,7 @@
 /* One pass from a dataset to features; see extract.h. */
 #include "fidkit/extract.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,4 +114,20 @@ fk_status fk_feature_set_stats(const fk_feature_set *s, fk_stats *out, fk_error 
     if (st)
         fk_stats_free(out);
     return st;
+}
+
+fk_status fk_featset_take(fk_feature_set *s, const char *source, fk_featset *out, fk_error *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->rows)
+        return fk_fail(e, FK_ERR_INTERNAL, "%s: the extraction kept no rows", source);
+    out->tag = s->tag;
+    out->has_tag = 1;
+    out->d = s->d;
+    out->n = s->n;
+    out->rows = s->rows;
+    out->skipped = s->skipped;
+    s->rows = NULL;
+    snprintf(out->source, sizeof out->source, "%s", source ? source : "memory");
+    return FK_OK;
 }

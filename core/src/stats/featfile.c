@@ -11,7 +11,7 @@
 
 #define META "fidkit"
 
-fk_status fk_featfile_write(const char *path, const fk_feature_set *sets, int n,
+fk_status fk_featfile_write(const char *path, const fk_featset *sets, int n,
                             const char *extra_json, fk_error *e)
 {
     if (n < 1)

@@ -36,22 +36,6 @@ fk_status fk_featset_from_rows(const float *rows, int64_t n, int d, const fk_tag
     return FK_OK;
 }
 
-fk_status fk_featset_take(fk_feature_set *s, const char *source, fk_featset *out, fk_error *e)
-{
-    memset(out, 0, sizeof *out);
-    if (!s->rows)
-        return fk_fail(e, FK_ERR_INTERNAL, "%s: the extraction kept no rows", source);
-    out->tag = s->tag;
-    out->has_tag = 1;
-    out->d = s->d;
-    out->n = s->n;
-    out->rows = s->rows;
-    out->skipped = s->skipped;
-    s->rows = NULL;
-    set_source(out, source);
-    return FK_OK;
-}
-
 fk_status fk_featset_read(const char *path, const char *layer, const fk_tag *assumed,
                           fk_featset *out, fk_error *e)
 {
@@ -74,8 +58,6 @@ fk_status fk_featset_write(const char *path, const fk_featset *sets, int n,
     if (n < 1 || n > 16)
         return fk_fail(e, FK_ERR_ARG, "%s: between 1 and 16 feature sets can be written, not %d",
                        path, n);
-    fk_feature_set views[16];
-    memset(views, 0, sizeof views);
     for (int k = 0; k < n; k++) {
         fk_status st = fk_featset_require_tag(&sets[k], e);
         if (st)
@@ -83,12 +65,8 @@ fk_status fk_featset_write(const char *path, const fk_featset *sets, int n,
         if (sets[k].n != sets[0].n)
             return fk_fail(e, FK_ERR_ARG, "%s: the outputs hold %lld and %lld rows", path,
                            (long long)sets[0].n, (long long)sets[k].n);
-        views[k].tag = sets[k].tag;
-        views[k].d = sets[k].d;
-        views[k].n = sets[k].n;
-        views[k].rows = sets[k].rows;
     }
-    return fk_featfile_write(path, views, n, extra_json, e);
+    return fk_featfile_write(path, sets, n, extra_json, e);
 }
 
 void fk_featset_free(fk_featset *s)

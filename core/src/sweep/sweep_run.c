@@ -257,7 +257,9 @@ static fk_status extract(runner *R, int bbi, const char *dataset, const fk_pertu
     if (!st && !(st = fk_extract(R->open_b, dataset, &xo, sets, e))) {
         char extra[128];
         snprintf(extra, sizeof extra, "{\"sweep_set_key\": \"%s\"}", f->key);
-        st = fk_featfile_write(path, sets, 1, extra, e);
+        fk_featset view = {.tag = sets[0].tag, .has_tag = 1, .d = sets[0].d, .n = sets[0].n,
+                           .rows = sets[0].rows};
+        st = fk_featset_write(path, &view, 1, extra, e);
         if (!st) {
             f->rows = sets[0].rows;
             sets[0].rows = NULL;
