@@ -115,6 +115,7 @@ int main(int argc, char **argv)
     const char *outs[1] = {"pool3"};
     fk_option_value opt = {.i = !nchw};
     fk_plugin_params p = {
+        .struct_size = sizeof p,
         .config_path = "inception_bench", .variant = variant, .weights_path = weights,
         .random_weights = weights == NULL, .random_seed = seed, .device = "cpu",
         .threads = threads, .input_size = side, .n_outputs = 1, .outputs = outs, .options = &opt,

@@ -73,7 +73,7 @@ static void *open_text(const char *cfg_name, const fk_plugin **p, char *weights,
     cr_assert(fk_config_weights_path(&c, weights, n, &e) == FK_OK, "%s", e.msg);
     const char *outs[1] = {"text"};
     fk_option_value opt[1] = {{.s = ""}};
-    fk_plugin_params pp = {.config_path = cfg_name, .variant = "vit-tiny-test", .weights_path = weights,
+    fk_plugin_params pp = {.struct_size = sizeof pp, .config_path = cfg_name, .variant = "vit-tiny-test", .weights_path = weights,
                            .device = "cpu", .input_size = 224, .n_outputs = 1, .outputs = outs,
                            .options = opt};
     void *inst = NULL;

@@ -54,6 +54,7 @@ static fk_plugin_params params(const char *variant, const char *weights, int n_o
 {
     fk_plugin_params p;
     memset(&p, 0, sizeof p);
+    p.struct_size = sizeof p;
     p.config_path = "test_inception";
     p.variant = variant;
     p.weights_path = weights;

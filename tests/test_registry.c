@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <criterion/criterion.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,4 +218,46 @@ Test(config, weights_checked_by_sha256)
     fk_backbone *b;
     cr_assert_eq(open_with(yaml, &b, &e), FK_ERR_FORMAT);
     cr_assert(strstr(e.msg, "SHA-256 ba7816bf"), "%s", e.msg);
+}
+
+/* fk_plugin_params grows at its end: a plugin reads what the host's
+ * struct_size covers and defaults the rest; a struct shorter than the ABI's
+ * fixed part is refused with a message, and a longer (newer) one works. */
+Test(registry, params_struct_size_older_and_newer_hosts)
+{
+    const fk_plugin *p;
+    fk_error e;
+    cr_assert_eq(fk_plugin_load("resnet", &p, &e), FK_OK, "%s", e.msg);
+    const char *outs[1] = {"pool"};
+    struct {
+        fk_plugin_params pp;
+        char future[64]; /* fields a newer host would have appended */
+    } big;
+    memset(&big, 0, sizeof big);
+    fk_plugin_params *pp = &big.pp;
+    pp->config_path = "test_registry";
+    pp->variant = "resnet18";
+    pp->random_weights = 1;
+    pp->random_seed = 3;
+    pp->device = "cpu";
+    pp->threads = 1;
+    pp->input_size = 32;
+    pp->n_outputs = 1;
+    pp->outputs = outs;
+    uint32_t sizes[3] = {(uint32_t)offsetof(fk_plugin_params, options), /* an older host: no options */
+                         (uint32_t)sizeof(fk_plugin_params), (uint32_t)sizeof big};
+    float *x = calloc(3 * 32 * 32, sizeof *x), y[512];
+    float *out[1] = {y};
+    for (int k = 0; k < 3; k++) {
+        pp->struct_size = sizes[k];
+        void *inst = NULL;
+        cr_assert_eq(p->open(pp, &inst, &e), FK_OK, "struct_size %u: %s", sizes[k], e.msg);
+        cr_assert_eq(p->extract(inst, x, 1, out, &e), FK_OK, "%s", e.msg);
+        p->close(inst);
+    }
+    pp->struct_size = (uint32_t)offsetof(fk_plugin_params, n_outputs);
+    void *inst = NULL;
+    cr_assert_eq(p->open(pp, &inst, &e), FK_ERR_PLUGIN);
+    cr_assert(strstr(e.msg, "rebuild the host"), "%s", e.msg);
+    free(x);
 }

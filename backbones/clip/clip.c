@@ -25,6 +25,7 @@
 #include "clip_net.h"
 #include "fidkit/error.h"
 #include "fidkit/plugin.h"
+#include "params.h"
 
 #define CLIP_TEXT_SEED_XOR 0x74657874u /* "text" */
 #define EXPORT __attribute__((visibility("default")))
@@ -79,9 +80,12 @@ static void close_instance(void *p)
 
 static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *e)
 {
-    if (!p || !out)
-        return fk_fail(e, FK_ERR_ARG, "clip: open needs params and an output pointer");
+    if (!out)
+        return fk_fail(e, FK_ERR_ARG, "clip: open needs an output pointer");
     *out = NULL;
+    fk_status pst = bk_params_check("clip", p, 1, e);
+    if (pst)
+        return pst;
     const clip_dims *d = clip_dims_find(p->variant);
     if (!d)
         return fk_fail(e, FK_ERR_ARG,

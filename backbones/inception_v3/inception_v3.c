@@ -25,6 +25,7 @@
 #include "fidkit/plugin.h"
 #include "inception_net.h"
 #include "outputs.h"
+#include "params.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -98,9 +99,12 @@ static void close_instance(void *p)
 
 static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *e)
 {
-    if (!p || !out)
-        return fk_fail(e, FK_ERR_ARG, "inception_v3: open needs params and an output pointer");
+    if (!out)
+        return fk_fail(e, FK_ERR_ARG, "inception_v3: open needs an output pointer");
     *out = NULL;
+    fk_status pst = bk_params_check("inception_v3", p, 1, e);
+    if (pst)
+        return pst;
     int vi = variant_index(p->variant);
     if (vi < 0)
         return fk_fail(e, FK_ERR_ARG, "inception_v3: unknown variant '%s' (known: fid, torchvision)",
@@ -122,10 +126,7 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
      * 299-pixel input only. */
     if (st == FK_OK && in->want[OUT_SPATIAL] && in->side != 299)
         st = fk_fail(e, FK_ERR_ARG, "%s: output 'spatial' needs input_size 299, got %d", label, in->side);
-    if (st == FK_OK && !p->random_weights && !p->weights_path)
-        st = fk_fail(e, FK_ERR_ARG, "%s: no weights file given and random_weights is off", label);
-
-    int channels_last = p->options ? p->options[0].i != 0 : 1;
+    int channels_last = bk_option_int(options, p, "channels_last") != 0;
     if (st == FK_OK && !(in->net.ctx = fkt_open(p->device ? p->device : "cpu", p->threads, channels_last, e)))
         st = fk_fail_prefix(e, "%s", label);
     if (st == FK_OK)

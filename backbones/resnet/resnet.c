@@ -18,6 +18,7 @@
 #include "fidkit/plugin.h"
 #include "resnet_net.h"
 #include "outputs.h"
+#include "params.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -80,9 +81,12 @@ static void close_instance(void *p)
 
 static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *e)
 {
-    if (!p || !out)
-        return fk_fail(e, FK_ERR_ARG, "resnet: open needs params and an output pointer");
+    if (!out)
+        return fk_fail(e, FK_ERR_ARG, "resnet: open needs an output pointer");
     *out = NULL;
+    fk_status pst = bk_params_check("resnet", p, 1, e);
+    if (pst)
+        return pst;
     instance *in = calloc(1, sizeof *in);
     if (!in)
         return fk_fail(e, FK_ERR_NOMEM, "resnet: out of memory");
@@ -103,10 +107,8 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
     if (st == FK_OK)
         st = bk_bind_outputs(label, p->n_outputs, p->outputs, output_names, RN_OUT_COUNT,
                              "pool, layer1, layer2, layer3, logits", in->want, in->kind, &in->n_out, e);
-    if (st == FK_OK && !p->random_weights && !p->weights_path)
-        st = fk_fail(e, FK_ERR_ARG, "%s: no weights file given and random_weights is off", label);
-    int channels_last = p->options ? p->options[0].i != 0 : 1;
-    in->net.sub_batch = p->options ? (int)p->options[1].i : 0;
+    int channels_last = bk_option_int(options, p, "channels_last") != 0;
+    in->net.sub_batch = (int)bk_option_int(options, p, "sub_batch");
     if (st == FK_OK && in->net.sub_batch < 0)
         st = fk_fail(e, FK_ERR_ARG, "%s: options.sub_batch must be >= 0, got %d", label,
                      in->net.sub_batch);

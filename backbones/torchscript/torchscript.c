@@ -20,6 +20,7 @@
 #include "fidkit/error.h"
 #include "fidkit/plugin.h"
 #include "torchshim_extra.h"
+#include "params.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -71,9 +72,12 @@ static void close_instance(void *p)
 
 static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *e)
 {
-    if (!p || !out)
-        return fk_fail(e, FK_ERR_ARG, "torchscript: open needs params and an output pointer");
+    if (!out)
+        return fk_fail(e, FK_ERR_ARG, "torchscript: open needs an output pointer");
     *out = NULL;
+    fk_status pst = bk_params_check("torchscript", p, 0, e);
+    if (pst)
+        return pst;
     const char *cfg = p->config_path ? p->config_path : "torchscript";
     if (!p->variant || strcmp(p->variant, "default") != 0)
         return fk_fail(e, FK_ERR_ARG, "%s: torchscript has one variant, 'default' (got '%s')", cfg,
@@ -83,15 +87,15 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
                        "%s: torchscript needs weights.file: the TorchScript archive (there are no "
                        "random weights for a module fidkit does not know)",
                        cfg);
-    if (!p->options)
+    if (!bk_option(options, p, "output_dim"))
         return fk_fail(e, FK_ERR_ARG, "%s: torchscript needs its options (output_dim)", cfg);
     if (p->n_outputs != 1 || !p->outputs || !p->outputs[0] || strcmp(p->outputs[0], "features") != 0)
         return fk_fail(e, FK_ERR_ARG, "%s: torchscript has one output, 'features'", cfg);
-    int64_t dim = p->options[OPT_OUTPUT_DIM].i;
+    int64_t dim = bk_option_int(options, p, "output_dim");
     if (dim < 1 || dim > (1 << 24))
         return fk_fail(e, FK_ERR_ARG, "%s: options.output_dim must be between 1 and %d, got %lld", cfg,
                        1 << 24, (long long)dim);
-    const char *method = p->options[OPT_METHOD].s ? p->options[OPT_METHOD].s : "forward";
+    const char *method = bk_option_str(options, p, "method");
     if (!method[0] || strlen(method) >= 128)
         return fk_fail(e, FK_ERR_ARG, "%s: options.method must be a method name", cfg);
 

@@ -68,7 +68,9 @@ static fk_status open_inst(const fk_plugin_params *p, void **out, fk_error *e)
         return fk_fail(e, FK_ERR_NOMEM, "tiny_pool: out of memory");
     s->size = p->input_size;
     s->grid = grid_of(p->variant);
-    s->double_sums = (int)p->options[0].i;
+    /* Read an option only when the host passed it (FK_PARAMS_HAS): an
+     * older host's shorter params end before it. */
+    s->double_sums = FK_PARAMS_HAS(p, options) && p->options ? (int)p->options[0].i : 0;
     if (s->grid < 1 || s->grid > s->size || s->size % s->grid) {
         int size = s->size, grid = s->grid;
         free(s);

@@ -364,6 +364,7 @@ fk_status fk_backbone_open(const fk_config *c, const char *const *outputs, int n
         }
     }
     fk_plugin_params pp = {
+        .struct_size = sizeof pp,
         .config_path = c->path,
         .variant = b->cfg.variant,
         .weights_path = c->random_weights ? NULL : b->weights_path,

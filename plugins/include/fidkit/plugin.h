@@ -32,7 +32,8 @@
 extern "C" {
 #endif
 
-#define FK_PLUGIN_ABI_VERSION 1u
+/* 2: fk_plugin_params begins with its struct_size. */
+#define FK_PLUGIN_ABI_VERSION 2u
 #define FK_PLUGIN_ENTRY_SYMBOL "fk_plugin_entry"
 
 typedef struct fk_output_desc {
@@ -63,8 +64,12 @@ typedef struct fk_option_value {
 } fk_option_value;
 
 /* What the host hands to open(): the validated config. Strings stay valid
- * until close(). */
+ * until close(). The struct grows at its end; struct_size says how much of
+ * it the host filled, and a plugin reads a field only when
+ * FK_PARAMS_HAS(p, field) (an older host passes a shorter struct: the
+ * plugin then uses its default for what is missing). */
 typedef struct fk_plugin_params {
+    uint32_t struct_size;       /* sizeof(fk_plugin_params) as the host was built */
     const char *config_path;    /* for messages */
     const char *variant;        /* one of the plugin's variants */
     const char *weights_path;   /* NULL when random */
@@ -77,6 +82,9 @@ typedef struct fk_plugin_params {
     const char *const *outputs;
     const fk_option_value *options; /* parallel to the plugin's option specs */
 } fk_plugin_params;
+
+#define FK_PARAMS_HAS(p, field)                                                        \
+    ((p)->struct_size >= offsetof(fk_plugin_params, field) + sizeof((p)->field))
 
 typedef struct fk_plugin {
     uint32_t abi_version;       /* FK_PLUGIN_ABI_VERSION */
