@@ -381,11 +381,11 @@ static fk_status metric(const fk_sweep_spec *s, fk_sweep_metric m, uint64_t seed
             }
         }
     } else if (m == FK_SM_KID) {
-        /* clean-fid's convention: subsets of min(n1, n2, 1000), so that
-         * small sweeps run; the report names it. */
-        fk_kid_options ko = fk_kid_default_options();
+        /* clean-fid's convention (its draws, and subsets of min(n1, n2,
+         * 1000), so that small sweeps run; real is its feats1); the report
+         * names it. */
+        fk_kid_options ko = fk_kid_convention_options(FK_KID_CLEAN_FID);
         ko.seed = seed;
-        ko.shrink_to_fit = 1;
         fk_kid_result r;
         if (!(st = fk_kid(&x, &y, &ko, &r, NULL, e)))
             w->value = r.mean;
