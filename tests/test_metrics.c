@@ -11,6 +11,7 @@
 #include "fidkit/bootstrap.h"
 #include "fidkit/cmmd.h"
 #include "fidkit/fdinf.h"
+#include "fidkit/featfile.h"
 #include "fidkit/features.h"
 #include "fidkit/inception_score.h"
 #include "fidkit/kid.h"
@@ -755,3 +756,78 @@ Test(metrics, fd_infinity_bad_input)
     fk_array_free(&b);
 }
 
+/* ---- the CLI passes convention, seed and splits through ------------------- */
+
+/* The number after `"key":` in a JSON text (cJSON prints a tab, fidkit is a space). */
+static double json_number(const char *out, const char *key)
+{
+    const char *p = strstr(out, key);
+    cr_assert(p, "no %s in: %s", key, out);
+    p = strchr(p, ':');
+    cr_assert(p, "%s", out);
+    return strtod(p + 1, NULL);
+}
+
+static void write_logits_file(const char *path, const fk_features *f)
+{
+    fk_feature_set s[2];
+    memset(s, 0, sizeof s);
+    for (int k = 0; k < 2; k++) {
+        snprintf(s[k].tag.backbone, sizeof s[k].tag.backbone, "inception_v3");
+        snprintf(s[k].tag.variant, sizeof s[k].tag.variant, "fid");
+        snprintf(s[k].tag.layer, sizeof s[k].tag.layer, k ? "logits_unbiased" : "pool3");
+        snprintf(s[k].tag.weights, sizeof s[k].tag.weights, "random-0");
+        snprintf(s[k].tag.resize, sizeof s[k].tag.resize, "clean");
+        s[k].tag.input_size = 299;
+        s[k].d = f->d;
+        s[k].n = f->n;
+        s[k].rows = (float *)f->x;
+    }
+    fk_error e;
+    cr_assert_eq(fk_featfile_write(path, s, 2, NULL, &e), FK_OK, "%s", e.msg);
+}
+
+Test(metrics, cli_is_and_score_pass_seed_and_splits)
+{
+    fk_array l = load("logits.npy", FK_F32), cases = load("is_tfid_grid_cases.npy", FK_I64);
+    fk_array w = load("is_tfid_grid.npy", FK_F64);
+    fk_features f = feats(&l);
+    char path[512], out[16384];
+    snprintf(path, sizeof path, "%s/logits_feats.npz", fk_test_tmpdir());
+    write_logits_file(path, &f);
+    const int64_t *cs = cases.data;
+    const double *t = w.data;
+    /* case 1: seed 0, 3 splits; case 8: seed 2^32-1, 10 splits */
+    const int pick[2] = {1, 8};
+    for (int k = 0; k < 2; k++) {
+        int i = pick[k];
+        long long seed = (long long)cs[2 * i], splits = (long long)cs[2 * i + 1];
+        int rc = fk_test_run_cli(out, sizeof out, "is %s --seed %lld --splits %lld --json", path,
+                                 seed, splits);
+        cr_assert_eq(rc, 0, "%s", out);
+        near(json_number(out, "\"value\""), t[2 * i], 0, RTOL, "fidkit is: IS mean");
+        near(json_number(out, "\"std\""), t[2 * i + 1], 0, 1e-5, "fidkit is: IS std");
+        cr_expect_eq(json_number(out, "\"seed\""), (double)seed, "%s", out);
+        cr_expect_eq(json_number(out, "\"splits\""), (double)splits, "%s", out);
+        cr_expect(strstr(out, "\"convention\": \"torch-fidelity\""), "%s", out);
+        rc = fk_test_run_cli(out, sizeof out, "score %s %s --metrics is --ci none --seed %lld "
+                             "--splits %lld --json", path, path, seed, splits);
+        cr_assert_eq(rc, 0, "%s", out);
+        near(json_number(out, "\"value\""), t[2 * i], 0, RTOL, "fidkit score: IS mean");
+        near(json_number(out, "\"std\""), t[2 * i + 1], 0, 1e-5, "fidkit score: IS std");
+        cr_expect_eq(json_number(out, "\"seed\""), (double)seed, "%s", out);
+        cr_expect_eq(json_number(out, "\"splits\""), (double)splits, "%s", out);
+    }
+    /* file order: no seed is recorded; adm ignores --splits and --seed */
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "is %s --convention adm --seed 5 --json", path), 0,
+                 "%s", out);
+    cr_expect(strstr(out, "\"seed\": null") && strstr(out, "\"convention\": \"adm\""), "%s", out);
+    int rc = fk_test_run_cli(out, sizeof out, "is %s --seed 4294967296", path);
+    cr_expect(rc == 1 || rc == 2, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "4294967295"), "%s", out);
+    cr_expect_eq(fk_test_run_cli(out, sizeof out, "is %s --seed -3", path), 2, "%s", out);
+    cr_expect_eq(fk_test_run_cli(out, sizeof out, "is %s --convention tfid", path), 2, "%s", out);
+    fk_array_free(&l);
+    fk_array_free(&cases);
+    fk_array_free(&w);
+}

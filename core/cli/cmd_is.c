@@ -17,9 +17,13 @@ static const char usage_text[] =
     "convention; output `logits_unbiased`).\n"
     "\n"
     "options:\n"
-    "  --convention C          torch-fidelity (default: 10 shuffled splits, mean\n"
-    "                          and std) or adm (consecutive chunks of 5000)\n"
-    "  --splits N              number of splits (torch-fidelity convention)\n"
+    "  --convention C          torch-fidelity (default: 10 splits after numpy's\n"
+    "                          RandomState(seed).permutation, mean and std), adm\n"
+    "                          (chunks of 5000 in file order) or fidkit\n"
+    "                          (torch-fidelity's splits, fidkit's own shuffle)\n"
+    "  --splits N              number of splits (torch-fidelity, fidkit; 10)\n"
+    "  --seed S                seed of the shuffle (2020, torch-fidelity's rng_seed)\n"
+    "                          and of --subset\n"
     "  --output NAME           the logits output to use (default logits_unbiased)\n"
     FK_CLI_EXTRACT_HELP;
 
@@ -30,6 +34,17 @@ int fk_cmd_is(int argc, char **argv)
     const char *dataset = NULL, *output = "logits_unbiased";
     fk_is_options io = fk_is_default_options(FK_IS_TORCH_FIDELITY);
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+            /* Before the shared options, which would take --seed for --subset
+             * alone: one seed serves the shuffle and the subset. */
+            char *end;
+            const char *v = argv[++i];
+            io.seed = strtoull(v, &end, 10);
+            if (*end || v[0] == '-' || !v[0])
+                return fk_cli_usage_error("is", "--seed needs a non-negative integer");
+            o.ex.dataset.seed = io.seed;
+            continue;
+        }
         int r = fk_cli_extract_option("is", argc, argv, &i, &o);
         if (r < 0)
             return FK_EXIT_USAGE;
@@ -40,15 +55,15 @@ int fk_cmd_is(int argc, char **argv)
             return FK_EXIT_OK;
         } else if (!strcmp(argv[i], "--convention") && i + 1 < argc) {
             const char *c = argv[++i];
+            fk_is_convention cv;
+            if (fk_is_convention_parse(c, &cv))
+                return fk_cli_usage_error("is", "unknown convention '%s' (torch-fidelity, adm, "
+                                          "fidkit)", c);
             int splits = io.splits;
-            if (!strcmp(c, "torch-fidelity"))
-                io = fk_is_default_options(FK_IS_TORCH_FIDELITY);
-            else if (!strcmp(c, "adm"))
-                io = fk_is_default_options(FK_IS_ADM);
-            else
-                return fk_cli_usage_error("is", "unknown convention '%s'", c);
-            if (io.convention == FK_IS_TORCH_FIDELITY)
-                io.splits = splits;
+            uint64_t seed = io.seed;
+            io = fk_is_default_options(cv);
+            io.splits = splits;
+            io.seed = seed;
         } else if (!strcmp(argv[i], "--splits") && i + 1 < argc) {
             io.splits = atoi(argv[++i]);
             if (io.splits < 1)
@@ -97,14 +112,18 @@ int fk_cmd_is(int argc, char **argv)
     if (!st) {
         char ts[FK_TAG_STR_MAX];
         fk_tag_str(&set.tag, 0, ts, sizeof ts);
+        char seed[24] = "null"; /* no shuffle (adm, or file order): no seed was used */
+        if (r.shuffled)
+            snprintf(seed, sizeof seed, "%llu", (unsigned long long)r.seed);
         if (o.json)
             printf("{\"metric\": \"is\", \"value\": %.17g, \"std\": %.17g, \"splits\": %d, "
-                   "\"convention\": \"%s\", \"n\": %lld, \"tag\": \"%s\"}\n",
-                   r.mean, r.std, r.splits, r.convention, (long long)set.n, ts);
+                   "\"convention\": \"%s\", \"seed\": %s, \"n\": %lld, \"tag\": \"%s\"}\n",
+                   r.mean, r.std, r.splits, r.convention, seed, (long long)set.n, ts);
         else
-            printf("IS: %.6f ± %.6f\n  convention   %s, %d splits\n  samples      %lld\n"
-                   "  tag          %s\n", r.mean, r.std, r.convention, r.splits, (long long)set.n,
-                   ts);
+            printf("IS: %.6f ± %.6f\n  convention   %s, %d splits, %s%s\n  samples      %lld\n"
+                   "  tag          %s\n", r.mean, r.std, r.convention, r.splits,
+                   r.shuffled ? "shuffle seed " : "file order (no shuffle)", r.shuffled ? seed : "",
+                   (long long)set.n, ts);
     }
     fk_feature_set_free(&set);
     fk_backbone_close(b);

@@ -27,7 +27,8 @@ static const char usage_text[] =
     "  fid      Fréchet distance in the backbone's space (FID for FID Inception)\n"
     "  sfid     FD of the ADM evaluator's spatial features (Inception output\n"
     "           `spatial`: Mixed_6d branch1x1, 7 channels, 2023-d)\n"
-    "  kid      KID: (x.y/d+1)^3 kernel, unbiased, 100 subsets of 1000 (torch-fidelity)\n"
+    "  kid      KID: (x.y/d+1)^3 kernel, unbiased, 100 subsets of 1000, drawn as\n"
+    "           torch-fidelity draws them (--kid-convention to change)\n"
     "  pr       precision and recall, k=3 (the ADM evaluator's convention)\n"
     "  prdc     precision, recall, density, coverage, k=5 (dgm-eval)\n"
     "  is       Inception Score of FAKE (torch-fidelity's 10 shuffled splits;\n"
@@ -43,6 +44,9 @@ static const char usage_text[] =
     "  --replicates-other B    replicates for the other metrics (20: each\n"
     "                          replicate recomputes the metric in full)\n"
     "  --kid-subset-size M     KID subset size when a set has fewer than 1000\n"
+    "  --kid-convention C      whose KID subsets: torch-fidelity (input1 = FAKE),\n"
+    "                          clean-fid, torchmetrics or fidkit (docs/metrics.md)\n"
+    "  --splits K              IS splits (10)\n"
     "  --seed S                seed of subsets, splits and resamples (2020)\n"
     FK_CLI_EXTRACT_HELP;
 
@@ -65,6 +69,8 @@ typedef struct score_ctx {
     int64_t kid_m;
     cJSON *json;        /* array of results */
     int text;
+    int is_splits;      /* 0: the convention's */
+    fk_kid_convention kid_conv;
 } score_ctx;
 
 static void add_result(score_ctx *c, const char *metric, const char *name, double value,
@@ -232,10 +238,16 @@ static fk_status kid_metric(score_ctx *c, const side_rows *s, fk_error *e)
 {
     fk_features x = fk_features_view(s->rows[0], s->n[0], s->d);
     fk_features y = fk_features_view(s->rows[1], s->n[1], s->d);
-    fk_kid_options o = fk_kid_default_options();
+    fk_kid_options o = fk_kid_convention_options(c->kid_conv);
     o.seed = c->seed;
     if (c->kid_m)
         o.subset_size = c->kid_m;
+    if (o.convention == FK_KID_TORCH_FIDELITY) {
+        /* torch-fidelity's input1 is the generated set: its subset is drawn first. */
+        fk_features t = x;
+        x = y;
+        y = t;
+    }
     fk_kid_result r;
     fk_status st = fk_kid(&x, &y, &o, &r, NULL, e);
     if (st)
@@ -244,11 +256,18 @@ static fk_status kid_metric(score_ctx *c, const side_rows *s, fk_error *e)
     if (c->ci && !(st = boot(c, &x, &y, stat_kid, &o, &b, e)))
         bp = &b;
     char conv[256];
-    snprintf(conv, sizeof conv, "KID (torch-fidelity): poly kernel degree 3, unbiased MMD^2, %d subsets of "
-             "%lld; subset std %.3g", r.subsets, (long long)r.subset_size, r.std);
-    if (!st)
+    snprintf(conv, sizeof conv, "KID (%s draws, seed %llu): poly kernel degree 3, unbiased MMD^2, "
+             "%d subsets of %lld; subset std %.3g", r.convention, (unsigned long long)r.seed,
+             r.subsets, (long long)r.subset_size, r.std);
+    if (!st) {
         add_result(c, "kid", "KID", r.mean, conv, &s->tag, s->n[0], s->n[1], bp,
                    "percentile bootstrap over images");
+        cJSON *j = cJSON_GetArrayItem(c->json, cJSON_GetArraySize(c->json) - 1);
+        cJSON_AddStringToObject(j, "draws", r.convention);
+        cJSON_AddNumberToObject(j, "seed", (double)r.seed);
+        cJSON_AddNumberToObject(j, "subsets", r.subsets);
+        cJSON_AddNumberToObject(j, "subset_size", (double)r.subset_size);
+    }
     return st;
 }
 
@@ -286,6 +305,8 @@ static fk_status is_metric(score_ctx *c, const side_rows *s, fk_error *e)
     fk_features x = fk_features_view(s->rows[1], s->n[1], s->d);
     fk_is_options o = fk_is_default_options(FK_IS_TORCH_FIDELITY);
     o.seed = c->seed;
+    if (c->is_splits)
+        o.splits = c->is_splits;
     fk_is_result r;
     fk_status st = fk_inception_score(&x, &o, &r, NULL, e);
     if (st)
@@ -294,11 +315,16 @@ static fk_status is_metric(score_ctx *c, const side_rows *s, fk_error *e)
     if (c->ci && !(st = boot(c, &x, &x, stat_is, &o, &b, e)))
         bp = &b;
     char conv[256];
-    snprintf(conv, sizeof conv, "Inception Score of FAKE (%s: %d shuffled splits, std %.4g), logits "
-             "without fc bias", r.convention, r.splits, r.std);
-    if (!st)
+    snprintf(conv, sizeof conv, "Inception Score of FAKE (%s: %d splits shuffled with seed %llu, std "
+             "%.4g), logits without fc bias", r.convention, r.splits, (unsigned long long)r.seed, r.std);
+    if (!st) {
         add_result(c, "is", "IS", r.mean, conv, &s->tag, s->n[1], -1, bp,
                    "percentile bootstrap over images");
+        cJSON *j = cJSON_GetArrayItem(c->json, cJSON_GetArraySize(c->json) - 1);
+        cJSON_AddNumberToObject(j, "seed", (double)r.seed);
+        cJSON_AddNumberToObject(j, "splits", r.splits);
+        cJSON_AddNumberToObject(j, "std", r.std);
+    }
     return st;
 }
 
@@ -425,8 +451,19 @@ int fk_cmd_score(int argc, char **argv)
     const char *side[2] = {0};
     char *metrics = NULL;
     int nside = 0;
-    score_ctx c = {1, 200, 20, 2020, 0, NULL, 1};
+    score_ctx c = {1, 200, 20, 2020, 0, NULL, 1, 0, FK_KID_TORCH_FIDELITY};
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+            /* Before the shared options, which would take --seed for --subset
+             * alone: one seed serves subsets, splits, resamples and --subset. */
+            char *end;
+            const char *v = argv[++i];
+            c.seed = strtoull(v, &end, 10);
+            if (*end || v[0] == '-' || !v[0])
+                return fk_cli_usage_error("score", "--seed needs a non-negative integer");
+            o.ex.dataset.seed = c.seed;
+            continue;
+        }
         int r = fk_cli_extract_option("score", argc, argv, &i, &o);
         if (r < 0)
             return FK_EXIT_USAGE;
@@ -452,8 +489,13 @@ int fk_cmd_score(int argc, char **argv)
         } else if (!strcmp(a, "--kid-subset-size") && i + 1 < argc) {
             if ((c.kid_m = atoll(argv[++i])) < 2)
                 return fk_cli_usage_error("score", "--kid-subset-size needs at least 2");
-        } else if (!strcmp(a, "--seed") && i + 1 < argc) {
-            c.seed = strtoull(argv[++i], NULL, 10);
+        } else if (!strcmp(a, "--kid-convention") && i + 1 < argc) {
+            if (fk_kid_convention_parse(argv[++i], &c.kid_conv))
+                return fk_cli_usage_error("score", "unknown KID convention '%s' (torch-fidelity, "
+                                          "clean-fid, torchmetrics, fidkit)", argv[i]);
+        } else if (!strcmp(a, "--splits") && i + 1 < argc) {
+            if ((c.is_splits = atoi(argv[++i])) < 1)
+                return fk_cli_usage_error("score", "--splits needs a positive number");
         } else if (a[0] == '-' && a[1]) {
             return fk_cli_usage_error("score", "unknown option '%s'", a);
         } else if (nside < 2) {
