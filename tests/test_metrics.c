@@ -768,11 +768,13 @@ static double json_number(const char *out, const char *key)
     return strtod(p + 1, NULL);
 }
 
-static void write_logits_file(const char *path, const fk_features *f)
+/* A features file as `fidkit extract` writes it: f as pool3 and, if logits,
+ * f again as logits_unbiased. */
+static void write_feats_file(const char *path, const fk_features *f, int logits)
 {
     fk_feature_set s[2];
     memset(s, 0, sizeof s);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 1 + logits; k++) {
         snprintf(s[k].tag.backbone, sizeof s[k].tag.backbone, "inception_v3");
         snprintf(s[k].tag.variant, sizeof s[k].tag.variant, "fid");
         snprintf(s[k].tag.layer, sizeof s[k].tag.layer, k ? "logits_unbiased" : "pool3");
@@ -784,7 +786,7 @@ static void write_logits_file(const char *path, const fk_features *f)
         s[k].rows = (float *)f->x;
     }
     fk_error e;
-    cr_assert_eq(fk_featfile_write(path, s, 2, NULL, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_featfile_write(path, s, 1 + logits, NULL, &e), FK_OK, "%s", e.msg);
 }
 
 Test(metrics, cli_is_and_score_pass_seed_and_splits)
@@ -794,7 +796,7 @@ Test(metrics, cli_is_and_score_pass_seed_and_splits)
     fk_features f = feats(&l);
     char path[512], out[16384];
     snprintf(path, sizeof path, "%s/logits_feats.npz", fk_test_tmpdir());
-    write_logits_file(path, &f);
+    write_feats_file(path, &f, 1);
     const int64_t *cs = cases.data;
     const double *t = w.data;
     /* case 1: seed 0, 3 splits; case 8: seed 2^32-1, 10 splits */
@@ -829,5 +831,32 @@ Test(metrics, cli_is_and_score_pass_seed_and_splits)
     cr_expect_eq(fk_test_run_cli(out, sizeof out, "is %s --convention tfid", path), 2, "%s", out);
     fk_array_free(&l);
     fk_array_free(&cases);
+    fk_array_free(&w);
+}
+
+Test(metrics, cli_score_kid_conventions)
+{
+    fk_array a = load("x1.npy", FK_F32), b = load("x2.npy", FK_F32), w = load("kid_cli.npy", FK_F64);
+    fk_features x = feats(&a), y = feats(&b);
+    char real[512], fake[512], out[16384];
+    snprintf(real, sizeof real, "%s/real_feats.npz", fk_test_tmpdir());
+    snprintf(fake, sizeof fake, "%s/fake_feats.npz", fk_test_tmpdir());
+    write_feats_file(real, &x, 0);
+    write_feats_file(fake, &y, 0);
+    const char *conv[3] = {"torch-fidelity", "clean-fid", "torchmetrics"};
+    for (int k = 0; k < 3; k++) {
+        int rc = fk_test_run_cli(out, sizeof out, "score %s %s --metrics kid --kid-subset-size 100 "
+                                 "--kid-convention %s --ci none --json", real, fake, conv[k]);
+        cr_assert_eq(rc, 0, "%s", out);
+        char what[64];
+        snprintf(what, sizeof what, "fidkit score: KID, %s convention", conv[k]);
+        near(json_number(out, "\"value\""), ((double *)w.data)[k], 0, RTOL, what);
+        cr_expect_eq(json_number(out, "\"seed\""), 2020, "%s", out);
+        cr_expect(strstr(out, conv[k]), "%s", out);
+    }
+    cr_expect_eq(fk_test_run_cli(out, sizeof out, "score %s %s --metrics kid --kid-convention x",
+                                 real, fake), 2, "%s", out);
+    fk_array_free(&a);
+    fk_array_free(&b);
     fk_array_free(&w);
 }

@@ -292,6 +292,11 @@ def main():
     save(out, "kid_cleanfid_300_s0", cleanfid_kid(f1, f2[:300], 0, num_subsets=30))
     save(out, "kid_tm_50x400", torchmetrics_kid(f1, f2, 50, 400, 2020))
     save(out, "kid_tm_20x200_s7", torchmetrics_kid(f1, f2, 20, 200, 7))
+    # fidkit score REAL=x1 FAKE=x2 --kid-subset-size 100: torch-fidelity as its
+    # users call it (input1 = generated), clean-fid and torchmetrics real first
+    save(out, "kid_cli", np.array([tfid_kid(f2, f1, 100, 100, 2020)[0],
+                                   cleanfid_kid(f1, f2, 2020, max_subset_size=100)[0],
+                                   torchmetrics_kid(f1, f2, 100, 100, 2020)[0]]))
 
     # Precision/recall/density/coverage on a smaller real/generated pair.
     real, gen = f1[:1100], f2[:900]
