@@ -11,6 +11,7 @@
 #include "fidkit/bootstrap.h"
 #include "fidkit/cmmd.h"
 #include "fidkit/fdinf.h"
+#include "fidkit/featfile.h"
 #include "fidkit/features.h"
 #include "fidkit/inception_score.h"
 #include "fidkit/kid.h"
@@ -73,7 +74,7 @@ Test(metrics, kid_same_subsets_as_reference)
     fk_array i1 = load("kid_idx1.npy", FK_I64), i2 = load("kid_idx2.npy", FK_I64);
     fk_array mm = load("kid_mmd.npy", FK_F64), ms = load("kid_mean_std.npy", FK_F64);
     fk_features x = feats(&a), y = feats(&b);
-    fk_kid_options o = fk_kid_default_options();
+    fk_kid_options o = fk_kid_convention_options(FK_KID_FIDKIT); /* fidkit's own draws */
     o.subsets = (int)i1.shape[0];
     o.subset_size = i1.shape[1];
     o.seed = 7;
@@ -114,26 +115,84 @@ Test(metrics, kid_same_subsets_as_reference)
     fk_array_free(&ms);
 }
 
-Test(metrics, kid_distribution_matches_torch_fidelity_subsets)
+/* One KID under a named convention against the tool's own loop (tests/ref). */
+static void kid_case(fk_kid_convention c, const fk_features *x, const fk_features *y, int subsets,
+                     int64_t size, uint64_t seed, const char *ref, int has_std)
 {
-    /* Different generators draw different subsets: the two 100-subset means
-     * must agree within their sampling error (3 sigma of the difference). */
-    fk_array a = load("x1.npy", FK_F32), b = load("x2.npy", FK_F32);
-    fk_array tf = load("kid_tfid_100x500.npy", FK_F64);
-    fk_features x = feats(&a), y = feats(&b);
-    fk_kid_options o = fk_kid_default_options();
-    o.subset_size = 500;
+    fk_array w = load(ref, FK_F64);
+    const double *t = w.data;
+    fk_kid_options o = fk_kid_convention_options(c);
+    o.subsets = subsets;
+    o.subset_size = size;
+    o.seed = seed;
     fk_kid_result r;
     fk_error e;
-    cr_assert_eq(fk_kid(&x, &y, &o, &r, NULL, &e), FK_OK, "%s", e.msg);
-    const double *t = tf.data;
-    double tol = 3 * sqrt(2.0) * t[1] / sqrt(100.0);
-    cr_expect(fabs(r.mean - t[0]) <= tol, "KID mean %.6g vs torch-fidelity subsets %.6g (tol %.3g)",
-              r.mean, t[0], tol);
-    cr_expect(fabs(r.std - t[1]) <= 0.3 * t[1], "KID std %.6g vs %.6g", r.std, t[1]);
+    cr_assert_eq(fk_kid(x, y, &o, &r, NULL, &e), FK_OK, "%s: %s", ref, e.msg);
+    char what[128];
+    snprintf(what, sizeof what, "%s KID mean (%s)", fk_kid_convention_name(c), ref);
+    near(r.mean, t[0], 0, RTOL, what);
+    if (has_std) {
+        snprintf(what, sizeof what, "%s KID std (%s)", fk_kid_convention_name(c), ref);
+        near(r.std, t[1], 0, RTOL, what);
+    } else {
+        cr_expect_eq(r.subset_size, (int64_t)t[1], "%s: m = %lld, clean-fid's %g", ref,
+                     (long long)r.subset_size, t[1]);
+    }
+    cr_expect_str_eq(r.convention, fk_kid_convention_name(c));
+    cr_expect_eq(r.seed, seed);
+    fk_array_free(&w);
+}
+
+Test(metrics, kid_named_conventions_give_the_tools_numbers)
+{
+    fk_array a = load("x1.npy", FK_F32), b = load("x2.npy", FK_F32);
+    fk_features x = feats(&a), y = feats(&b);
+    fk_features y300 = fk_features_view(y.x, 300, y.d); /* clean-fid: m = min(n1, n2, 1000) */
+    kid_case(FK_KID_TORCH_FIDELITY, &x, &y, 100, 500, 2020, "kid_tfid_100x500.npy", 1);
+    kid_case(FK_KID_TORCH_FIDELITY, &x, &y, 20, 200, 0, "kid_tfid_20x200_s0.npy", 1);
+    kid_case(FK_KID_TORCH_FIDELITY, &x, &y, 10, 100, 4294967295u, "kid_tfid_10x100_smax.npy", 1);
+    kid_case(FK_KID_CLEAN_FID, &x, &y300, 100, 1000, 2020, "kid_cleanfid_300.npy", 0);
+    kid_case(FK_KID_CLEAN_FID, &x, &y300, 30, 1000, 0, "kid_cleanfid_300_s0.npy", 0);
+    kid_case(FK_KID_TORCHMETRICS, &x, &y, 50, 400, 2020, "kid_tm_50x400.npy", 1);
+    kid_case(FK_KID_TORCHMETRICS, &x, &y, 20, 200, 7, "kid_tm_20x200_s7.npy", 1);
     fk_array_free(&a);
     fk_array_free(&b);
-    fk_array_free(&tf);
+}
+
+Test(metrics, kid_conventions_by_name_and_seed_range)
+{
+    const char *names[] = {"torch-fidelity", "clean-fid", "torchmetrics", "fidkit"};
+    for (int i = 0; i < 4; i++) {
+        fk_kid_convention c;
+        cr_assert_eq(fk_kid_convention_parse(names[i], &c), 0);
+        cr_expect_eq((int)c, i);
+        cr_expect_str_eq(fk_kid_convention_name(c), names[i]);
+    }
+    fk_kid_convention c;
+    cr_expect_eq(fk_kid_convention_parse("tfid", &c), -1);
+    cr_expect(fk_kid_convention_options(FK_KID_CLEAN_FID).shrink_to_fit);
+    cr_expect(!fk_kid_default_options().shrink_to_fit);
+    cr_expect_eq(fk_kid_default_options().convention, FK_KID_TORCH_FIDELITY);
+    /* numpy's RandomState refuses seeds past 2^32 - 1; torch and fidkit take them */
+    float z[40];
+    for (int i = 0; i < 40; i++)
+        z[i] = (float)(i % 7) - 0.5f * (float)(i % 3);
+    fk_features x = fk_features_view(z, 20, 2);
+    fk_kid_result r;
+    fk_error e;
+    for (int i = 0; i < 4; i++) {
+        fk_kid_options o = fk_kid_convention_options((fk_kid_convention)i);
+        o.subsets = 2;
+        o.subset_size = 5;
+        o.seed = 4294967296ull;
+        fk_status st = fk_kid(&x, &x, &o, &r, NULL, &e);
+        if (i < 2) {
+            cr_expect_eq(st, FK_ERR_ARG, "%s", names[i]);
+            cr_expect(strstr(e.msg, "4294967295"), "%s", e.msg);
+        } else {
+            cr_expect_eq(st, FK_OK, "%s: %s", names[i], e.msg);
+        }
+    }
 }
 
 Test(metrics, kid_bad_input)
@@ -283,7 +342,7 @@ Test(metrics, prdc_bad_input)
 Test(metrics, inception_score_torch_fidelity)
 {
     fk_array l = load("logits.npy", FK_F32), w = load("is_tfid.npy", FK_F64);
-    fk_array p = load("is_perm.npy", FK_I64), w0 = load("is_tfid_noshuffle.npy", FK_F64);
+    fk_array w0 = load("is_tfid_noshuffle.npy", FK_F64);
     fk_features f = feats(&l);
     cr_assert_eq(f.d, 1008);
     fk_is_options o = fk_is_default_options(FK_IS_TORCH_FIDELITY);
@@ -293,21 +352,104 @@ Test(metrics, inception_score_torch_fidelity)
     cr_assert_eq(fk_inception_score(&f, &o, &r, sc, &e), FK_OK, "%s", e.msg);
     cr_expect_eq(r.splits, 10);
     cr_expect_str_eq(r.convention, "torch-fidelity");
-    near(r.mean, ((double *)w.data)[0], 0, RTOL, "IS mean (seeded shuffle)");
-    near(r.std, ((double *)w.data)[1], 0, RTOL, "IS std (seeded shuffle)");
-    o.permutation = p.data; /* the same order given explicitly */
+    cr_expect(r.shuffled && r.seed == 2020);
+    near(r.mean, ((double *)w.data)[0], 0, RTOL, "IS mean (RandomState(2020) shuffle)");
+    near(r.std, ((double *)w.data)[1], 0, 1e-5, "IS std (RandomState(2020) shuffle)");
+    o.shuffle = 0;
     fk_is_result r2;
     cr_assert_eq(fk_inception_score(&f, &o, &r2, NULL, &e), FK_OK, "%s", e.msg);
-    near(r2.mean, r.mean, 0, 1e-14, "IS with explicit permutation");
-    o.permutation = NULL;
-    o.shuffle = 0;
-    cr_assert_eq(fk_inception_score(&f, &o, &r2, NULL, &e), FK_OK, "%s", e.msg);
+    cr_expect(!r2.shuffled);
     near(r2.mean, ((double *)w0.data)[0], 0, RTOL, "IS mean (file order)");
-    near(r2.std, ((double *)w0.data)[1], 0, RTOL, "IS std (file order)");
+    near(r2.std, ((double *)w0.data)[1], 0, 1e-5, "IS std (file order)");
+    o.shuffle = 1;
+    o.seed = 4294967296ull; /* numpy's RandomState refuses it: so does the convention */
+    cr_expect_eq(fk_inception_score(&f, &o, &r2, NULL, &e), FK_ERR_ARG);
+    cr_expect(strstr(e.msg, "4294967295"), "%s", e.msg);
+    fk_array_free(&l);
+    fk_array_free(&w);
+    fk_array_free(&w0);
+}
+
+Test(metrics, inception_score_torch_fidelity_seeds_and_splits)
+{
+    fk_array l = load("logits.npy", FK_F32), cases = load("is_tfid_grid_cases.npy", FK_I64);
+    fk_array w = load("is_tfid_grid.npy", FK_F64);
+    fk_features f = feats(&l);
+    const int64_t *cs = cases.data;
+    const double *t = w.data;
+    for (int64_t i = 0; i < cases.shape[0]; i++) {
+        fk_is_options o = fk_is_default_options(FK_IS_TORCH_FIDELITY);
+        o.seed = (uint64_t)cs[2 * i];
+        o.splits = (int)cs[2 * i + 1];
+        fk_is_result r;
+        fk_error e;
+        cr_assert_eq(fk_inception_score(&f, &o, &r, NULL, &e), FK_OK, "%s", e.msg);
+        char what[96];
+        snprintf(what, sizeof what, "IS mean, seed %lld, %lld splits", (long long)cs[2 * i],
+                 (long long)cs[2 * i + 1]);
+        near(r.mean, t[2 * i], 0, RTOL, what);
+        if (o.splits > 1) {
+            snprintf(what, sizeof what, "IS std, seed %lld, %lld splits", (long long)cs[2 * i],
+                     (long long)cs[2 * i + 1]);
+            near(r.std, t[2 * i + 1], 0, 1e-5, what);
+        }
+    }
+    fk_array_free(&l);
+    fk_array_free(&cases);
+    fk_array_free(&w);
+}
+
+Test(metrics, inception_score_issue_23_fifty_images)
+{
+    /* The issue's case: 50 images, torch-fidelity's defaults (10 splits,
+     * RandomState(2020)). fidkit's old draws (now the fidkit convention) gave
+     * another number; the torch-fidelity convention gives torch-fidelity's. */
+    fk_array l = load("logits.npy", FK_F32), w = load("is_tfid_50.npy", FK_F64);
+    fk_array wf = load("is_fidkit_50.npy", FK_F64);
+    fk_features f = fk_features_view(l.data, 50, (int)l.shape[1]);
+    const double *t = w.data, *tf = wf.data;
+    fk_is_options o = fk_is_default_options(FK_IS_TORCH_FIDELITY);
+    fk_is_result r, rf;
+    fk_error e;
+    cr_assert_eq(fk_inception_score(&f, &o, &r, NULL, &e), FK_OK, "%s", e.msg);
+    o = fk_is_default_options(FK_IS_FIDKIT);
+    cr_assert_eq(fk_inception_score(&f, &o, &rf, NULL, &e), FK_OK, "%s", e.msg);
+    cr_expect_str_eq(rf.convention, "fidkit");
+    near(r.mean, t[0], 0, RTOL, "IS mean, 50 images, torch-fidelity");
+    near(r.std, t[1], 0, 1e-5, "IS std, 50 images, torch-fidelity");
+    near(rf.mean, tf[0], 0, RTOL, "IS mean, 50 images, fidkit's draws");
+    near(rf.std, tf[1], 0, 1e-5, "IS std, 50 images, fidkit's draws");
+    cr_expect(fabs(rf.mean - t[0]) > 1e-4 * t[0], "the two draws should differ");
+    cr_log_info("50 images: torch-fidelity %.6f +- %.6f; fidkit convention %.6f +- %.6f "
+                "(torch-fidelity's own %.6f +- %.6f)", r.mean, r.std, rf.mean, rf.std, t[0], t[1]);
+    fk_array_free(&l);
+    fk_array_free(&w);
+    fk_array_free(&wf);
+}
+
+Test(metrics, inception_score_fidkit_draws)
+{
+    fk_array l = load("logits.npy", FK_F32), w = load("is_fidkit.npy", FK_F64);
+    fk_array p = load("is_perm.npy", FK_I64);
+    fk_features f = feats(&l);
+    fk_is_options o = fk_is_default_options(FK_IS_FIDKIT);
+    fk_is_result r, r2;
+    fk_error e;
+    cr_assert_eq(fk_inception_score(&f, &o, &r, NULL, &e), FK_OK, "%s", e.msg);
+    near(r.mean, ((double *)w.data)[0], 0, RTOL, "IS mean (fidkit's shuffle)");
+    near(r.std, ((double *)w.data)[1], 0, 1e-5, "IS std (fidkit's shuffle)");
+    o.permutation = p.data; /* the same order given explicitly */
+    cr_assert_eq(fk_inception_score(&f, &o, &r2, NULL, &e), FK_OK, "%s", e.msg);
+    near(r2.mean, r.mean, 0, 1e-14, "IS with explicit permutation");
+    fk_is_convention c;
+    cr_expect_eq(fk_is_convention_parse("fidkit", &c), 0);
+    cr_expect_eq(c, FK_IS_FIDKIT);
+    cr_expect_eq(fk_is_convention_parse("adm", &c), 0);
+    cr_expect_eq(c, FK_IS_ADM);
+    cr_expect_eq(fk_is_convention_parse("tf", &c), -1);
     fk_array_free(&l);
     fk_array_free(&w);
     fk_array_free(&p);
-    fk_array_free(&w0);
 }
 
 Test(metrics, inception_score_adm)
@@ -612,4 +754,110 @@ Test(metrics, fd_infinity_bad_input)
     cr_expect_eq(fk_fd_infinity_stats(3, mu, sig, &g3, &o, &r, NULL, NULL, &e), FK_ERR_ARG);
     cr_expect(strstr(e.msg, "at least 3"), "%s", e.msg);
     fk_array_free(&b);
+}
+
+/* ---- the CLI passes convention, seed and splits through ------------------- */
+
+/* The number after `"key":` in a JSON text (cJSON prints a tab, fidkit is a space). */
+static double json_number(const char *out, const char *key)
+{
+    const char *p = strstr(out, key);
+    cr_assert(p, "no %s in: %s", key, out);
+    p = strchr(p, ':');
+    cr_assert(p, "%s", out);
+    return strtod(p + 1, NULL);
+}
+
+/* A features file as `fidkit extract` writes it: f as pool3 and, if logits,
+ * f again as logits_unbiased. */
+static void write_feats_file(const char *path, const fk_features *f, int logits)
+{
+    fk_featset s[2];
+    memset(s, 0, sizeof s);
+    for (int k = 0; k < 1 + logits; k++) {
+        snprintf(s[k].tag.backbone, sizeof s[k].tag.backbone, "inception_v3");
+        snprintf(s[k].tag.variant, sizeof s[k].tag.variant, "fid");
+        snprintf(s[k].tag.layer, sizeof s[k].tag.layer, k ? "logits_unbiased" : "pool3");
+        snprintf(s[k].tag.weights, sizeof s[k].tag.weights, "random-0");
+        snprintf(s[k].tag.resize, sizeof s[k].tag.resize, "clean");
+        s[k].tag.input_size = 299;
+        s[k].has_tag = 1;
+        s[k].d = f->d;
+        s[k].n = f->n;
+        s[k].rows = (float *)f->x;
+    }
+    fk_error e;
+    cr_assert_eq(fk_featfile_write(path, s, 1 + logits, NULL, &e), FK_OK, "%s", e.msg);
+}
+
+Test(metrics, cli_is_and_score_pass_seed_and_splits)
+{
+    fk_array l = load("logits.npy", FK_F32), cases = load("is_tfid_grid_cases.npy", FK_I64);
+    fk_array w = load("is_tfid_grid.npy", FK_F64);
+    fk_features f = feats(&l);
+    char path[512], out[16384];
+    snprintf(path, sizeof path, "%s/logits_feats.npz", fk_test_tmpdir());
+    write_feats_file(path, &f, 1);
+    const int64_t *cs = cases.data;
+    const double *t = w.data;
+    /* case 1: seed 0, 3 splits; case 8: seed 2^32-1, 10 splits */
+    const int pick[2] = {1, 8};
+    for (int k = 0; k < 2; k++) {
+        int i = pick[k];
+        long long seed = (long long)cs[2 * i], splits = (long long)cs[2 * i + 1];
+        int rc = fk_test_run_cli(out, sizeof out, "is %s --seed %lld --splits %lld --json", path,
+                                 seed, splits);
+        cr_assert_eq(rc, 0, "%s", out);
+        near(json_number(out, "\"value\""), t[2 * i], 0, RTOL, "fidkit is: IS mean");
+        near(json_number(out, "\"std\""), t[2 * i + 1], 0, 1e-5, "fidkit is: IS std");
+        cr_expect_eq(json_number(out, "\"seed\""), (double)seed, "%s", out);
+        cr_expect_eq(json_number(out, "\"splits\""), (double)splits, "%s", out);
+        cr_expect(strstr(out, "\"convention_name\":\t\"torch-fidelity\""), "%s", out);
+        rc = fk_test_run_cli(out, sizeof out, "score %s %s --metrics is --ci none --seed %lld "
+                             "--splits %lld --json", path, path, seed, splits);
+        cr_assert_eq(rc, 0, "%s", out);
+        near(json_number(out, "\"value\""), t[2 * i], 0, RTOL, "fidkit score: IS mean");
+        near(json_number(out, "\"std\""), t[2 * i + 1], 0, 1e-5, "fidkit score: IS std");
+        cr_expect_eq(json_number(out, "\"seed\""), (double)seed, "%s", out);
+        cr_expect_eq(json_number(out, "\"splits\""), (double)splits, "%s", out);
+    }
+    /* file order: no seed is recorded; adm ignores --splits and --seed */
+    cr_assert_eq(fk_test_run_cli(out, sizeof out, "is %s --convention adm --seed 5 --json", path), 0,
+                 "%s", out);
+    cr_expect(strstr(out, "\"seed\":\tnull") && strstr(out, "\"convention_name\":\t\"adm\""), "%s", out);
+    int rc = fk_test_run_cli(out, sizeof out, "is %s --seed 4294967296", path);
+    cr_expect(rc == 1 || rc == 2, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "4294967295"), "%s", out);
+    cr_expect_eq(fk_test_run_cli(out, sizeof out, "is %s --seed -3", path), 2, "%s", out);
+    cr_expect_eq(fk_test_run_cli(out, sizeof out, "is %s --convention tfid", path), 2, "%s", out);
+    fk_array_free(&l);
+    fk_array_free(&cases);
+    fk_array_free(&w);
+}
+
+Test(metrics, cli_score_kid_conventions)
+{
+    fk_array a = load("x1.npy", FK_F32), b = load("x2.npy", FK_F32), w = load("kid_cli.npy", FK_F64);
+    fk_features x = feats(&a), y = feats(&b);
+    char real[512], fake[512], out[16384];
+    snprintf(real, sizeof real, "%s/real_feats.npz", fk_test_tmpdir());
+    snprintf(fake, sizeof fake, "%s/fake_feats.npz", fk_test_tmpdir());
+    write_feats_file(real, &x, 0);
+    write_feats_file(fake, &y, 0);
+    const char *conv[3] = {"torch-fidelity", "clean-fid", "torchmetrics"};
+    for (int k = 0; k < 3; k++) {
+        int rc = fk_test_run_cli(out, sizeof out, "score %s %s --metrics kid --kid-subset-size 100 "
+                                 "--kid-convention %s --ci none --json", real, fake, conv[k]);
+        cr_assert_eq(rc, 0, "%s", out);
+        char what[64];
+        snprintf(what, sizeof what, "fidkit score: KID, %s convention", conv[k]);
+        near(json_number(out, "\"value\""), ((double *)w.data)[k], 0, RTOL, what);
+        cr_expect_eq(json_number(out, "\"seed\""), 2020, "%s", out);
+        cr_expect(strstr(out, conv[k]), "%s", out);
+    }
+    cr_expect_eq(fk_test_run_cli(out, sizeof out, "score %s %s --metrics kid --kid-convention x",
+                                 real, fake), 2, "%s", out);
+    fk_array_free(&a);
+    fk_array_free(&b);
+    fk_array_free(&w);
 }

@@ -12,9 +12,13 @@ static const char usage_text[] =
     "convention; output `logits_unbiased`).\n"
     "\n"
     "options:\n"
-    "  --convention C          torch-fidelity (default: 10 shuffled splits, mean\n"
-    "                          and std) or adm (consecutive chunks of 5000)\n"
-    "  --splits N              number of splits (torch-fidelity convention)\n"
+    "  --convention C          torch-fidelity (default: 10 splits after numpy's\n"
+    "                          RandomState(seed).permutation, mean and std), adm\n"
+    "                          (chunks of 5000 in file order) or fidkit\n"
+    "                          (torch-fidelity's splits, fidkit's own shuffle)\n"
+    "  --splits N              number of splits (torch-fidelity, fidkit; 10)\n"
+    "  --seed S                seed of the shuffle (2020, torch-fidelity's rng_seed)\n"
+    "                          and of --subset\n"
     "  --output NAME           the logits output to use (default logits_unbiased)\n"
     "  --ci bootstrap|none     a 95 % bootstrap interval (default none)\n"
     FK_CLI_EXTRACT_HELP;
@@ -26,7 +30,7 @@ int fk_cmd_is(int argc, char **argv)
     fk_eval_options eo = fk_eval_default_options();
     const char *pos[1];
     int conv = 0, ci = 0, npos;
-    static const char *const conventions[] = {"torch-fidelity", "adm", NULL};
+    static const char *const conventions[] = {"torch-fidelity", "adm", "fidkit", NULL};
     static const char *const ci_choices[] = {"none", "bootstrap", NULL};
     const fk_opt own[] = {
         {"--convention", FK_ARG_CHOICE, &conv, 0, conventions},
@@ -45,7 +49,7 @@ int fk_cmd_is(int argc, char **argv)
     eo.backbone = o.backbone;
     eo.extract = o.ex;
     eo.metrics = FK_METRIC_BIT(FK_METRIC_IS);
-    eo.is_convention = conv ? FK_IS_ADM : FK_IS_TORCH_FIDELITY;
+    fk_is_convention_parse(conventions[conv], &eo.is_convention);
     if (eo.is_convention == FK_IS_ADM)
         eo.is_splits = 0;
     eo.interval = ci;

@@ -17,8 +17,9 @@ static const char usage_text[] =
     "           Inception, FD_<space> for any other backbone\n"
     "  sfid     FD of the ADM evaluator's spatial features (Inception output\n"
     "           `spatial`: Mixed_6d branch1x1, 7 channels, 2023-d)\n"
-    "  kid      KID: (x.y/d+1)^3 kernel, unbiased, 100 subsets of 1000, or of\n"
-    "           the smaller set's size when it has fewer (torch-fidelity)\n"
+    "  kid      KID: (x.y/d+1)^3 kernel, unbiased, 100 subsets of 1000 (or of\n"
+    "           the smaller set's size when it has fewer), drawn as torch-fidelity\n"
+    "           draws them (--kid-convention to change)\n"
     "  pr       precision and recall, k=3 (the ADM evaluator's convention)\n"
     "  prdc     precision, recall, density, coverage, k=5 (dgm-eval)\n"
     "  is       Inception Score of FAKE (torch-fidelity's 10 shuffled splits;\n"
@@ -36,6 +37,8 @@ static const char usage_text[] =
     "  --kid-subsets K         KID subsets (default 100)\n"
     "  --kid-subset-size M     KID subset size (default 1000, or the smaller set's\n"
     "                          size when it is smaller)\n"
+    "  --kid-convention C      whose KID subsets: torch-fidelity (input1 = FAKE),\n"
+    "                          clean-fid, torchmetrics or fidkit (docs/metrics.md)\n"
     "  --splits K              IS splits (default 10)\n"
     "  --assume-backbone TAG   the tag of untagged stats or features files\n"
     "  --seed S                seed of subsets, splits and resamples (2020)\n"
@@ -46,7 +49,7 @@ int fk_cmd_score(int argc, char **argv)
     fk_cli_extract o;
     fk_cli_extract_init(&o);
     fk_eval_options eo = fk_eval_default_options();
-    const char *metrics = "fid,kid,pr", *assumed = NULL, *pos[2];
+    const char *metrics = "fid,kid,pr", *assumed = NULL, *kid_conv = NULL, *pos[2];
     int ci = 1, npos;
     static const char *const ci_choices[] = {"none", "bootstrap", NULL};
     const fk_opt own[] = {
@@ -58,6 +61,7 @@ int fk_cmd_score(int argc, char **argv)
         {"--kid-subset-size", FK_ARG_I64, &eo.kid_subset_size, 2, NULL},
         {"--splits", FK_ARG_INT, &eo.is_splits, 1, NULL},
         {"--assume-backbone", FK_ARG_STR, &assumed, 0, NULL},
+        {"--kid-convention", FK_ARG_STR, &kid_conv, 0, NULL},
         {NULL, 0, NULL, 0, NULL},
     };
     const fk_opt *tables[] = {own, o.table, NULL};
@@ -70,6 +74,9 @@ int fk_cmd_score(int argc, char **argv)
     fk_error e = {0};
     if (fk_metric_parse_list(metrics, &eo.metrics, &e))
         return fk_cli_usage_error("score", "%s", e.msg);
+    if (kid_conv && fk_kid_convention_parse(kid_conv, &eo.kid_convention))
+        return fk_cli_usage_error("score", "unknown KID convention '%s' (torch-fidelity, clean-fid, "
+                                  "torchmetrics, fidkit)", kid_conv);
     fk_tag assumed_tag;
     if (assumed && fk_tag_parse(assumed, &assumed_tag, &e)) {
         fk_fail_prefix(&e, "--assume-backbone");

@@ -10,13 +10,18 @@ NumPy/SciPy in float64 (nothing is copied from the peers):
   PR (tfid)      torch-fidelity: Euclidean cdist, kthvalue(k+1), <=, F-score
   PRDC (dgm)     dgm-eval / clovaai prdc: Euclidean, argpartition k+1, strict <
   IS             torch-fidelity (splits after a shuffle) and ADM (chunks)
+  KID, IS by convention: each tool's loop as its code runs it, with the
+                 tool's own generator doing the draws (numpy's RandomState for
+                 torch-fidelity, numpy's global generator for clean-fid,
+                 torch.randperm after torch.manual_seed for torchmetrics)
   FD-infinity    dgm-eval: linspace sizes, sqrtm FD, linear fit of FD on 1/N
   CMMD           google-research cmmd: RBF sigma 10, biased, x1000
 
-Random subsets and shuffles use fidkit's documented generator (splitmix64 +
-xoshiro256**, Lemire's bounded draw, Fisher-Yates), re-implemented below from
-the description in core/include/fidkit/rng.h, so that both sides evaluate the
-same subsets; the C test also checks that the indices agree.
+fidkit's own convention (and the metrics that have no named convention)
+draw with fidkit's documented generator (splitmix64 + xoshiro256**, Lemire's
+bounded draw, Fisher-Yates), re-implemented below from the description in
+core/include/fidkit/rng.h, so that both sides evaluate the same subsets; the C
+test also checks that the indices agree.
 """
 import os
 import sys
@@ -100,6 +105,68 @@ def mmd2_unbiased(kxx, kxy, kyy):
 def kid_on(f1, f2, i1, i2):
     a, b = f1[i1], f2[i2]
     return mmd2_unbiased(poly_kernel(a, a), poly_kernel(a, b), poly_kernel(b, b))
+
+
+# ---- KID and IS as each named tool computes them -----------------------------
+# Re-implemented from the tools' documented behaviour (float64 here; the tools
+# compute the kernels in their features' dtype).
+def tfid_kid(f1, f2, subsets, size, seed):
+    """torch-fidelity kid_features_to_metric: one RandomState(rng_seed); per
+    subset choice(n1) then choice(n2), replace=False; mean and np.std."""
+    rng = np.random.RandomState(seed)
+    mmds = []
+    for _ in range(subsets):
+        a = f1[rng.choice(len(f1), size, replace=False)]
+        b = f2[rng.choice(len(f2), size, replace=False)]
+        mmds.append(mmd2_unbiased(poly_kernel(a, a), poly_kernel(a, b), poly_kernel(b, b)))
+    mmds = np.array(mmds)
+    return np.array([mmds.mean(), mmds.std()])
+
+
+def cleanfid_kid(feats1, feats2, seed, num_subsets=100, max_subset_size=1000):
+    """clean-fid kernel_distance, with np.random.seed(seed) before it (clean-fid
+    draws from numpy's global generator and never seeds it)."""
+    np.random.seed(seed)
+    n = feats1.shape[1]
+    m = min(min(feats1.shape[0], feats2.shape[0]), max_subset_size)
+    t = 0
+    for _ in range(num_subsets):
+        x = feats2[np.random.choice(feats2.shape[0], m, replace=False)]
+        y = feats1[np.random.choice(feats1.shape[0], m, replace=False)]
+        a = (x @ x.T / n + 1) ** 3 + (y @ y.T / n + 1) ** 3
+        b = (x @ y.T / n + 1) ** 3
+        t += (a.sum() - np.diag(a).sum()) / (m - 1) - b.sum() * 2 / m
+    return np.array([t / num_subsets / m, m])
+
+
+def torchmetrics_kid(real, fake, subsets, size, seed):
+    """torchmetrics KernelInceptionDistance.compute() after torch.manual_seed:
+    per subset randperm(n_real)[:size], then randperm(n_fake)[:size]; poly_mmd;
+    mean and std(unbiased=False)."""
+    import torch
+    torch.manual_seed(seed)
+    r, f = torch.from_numpy(real), torch.from_numpy(fake)
+    vals = []
+    for _ in range(subsets):
+        a = r[torch.randperm(len(r))[:size]]
+        b = f[torch.randperm(len(f))[:size]]
+        kxx, kyy, kxy = [(u @ v.T / u.shape[1] + 1.0) ** 3 for u, v in ((a, a), (b, b), (a, b))]
+        m = a.shape[0]
+        v = ((kxx.sum() - kxx.diag().sum()) + (kyy.sum() - kyy.diag().sum())) / (m * (m - 1))
+        vals.append(v - 2 * kxy.sum() / (m * m))
+    vals = torch.stack(vals)
+    return np.array([vals.mean().item(), vals.std(unbiased=False).item()])
+
+
+def tfid_isc(logits, splits, shuffle, seed):
+    """torch-fidelity isc_features_to_metric: RandomState(rng_seed).permutation,
+    splits [i*N//splits, (i+1)*N//splits), mean and np.std."""
+    n = len(logits)
+    if shuffle:
+        logits = logits[np.random.RandomState(seed).permutation(n)]
+    bounds = [(i * n // splits, (i + 1) * n // splits) for i in range(splits)]
+    sc = is_split_scores(logits, bounds)
+    return np.array([sc.mean(), sc.std()])
 
 
 # ---- precision / recall / density / coverage --------------------------------
@@ -216,14 +283,20 @@ def main():
     save(out, "kid_idx2", i2)
     save(out, "kid_mmd", mmds)
     save(out, "kid_mean_std", np.array([mmds.mean(), mmds.std()]))
-    rng = np.random.RandomState(2020)
-    tf = []
-    for _ in range(100):
-        a = rng.choice(len(x1), m, replace=False)
-        b = rng.choice(len(x2), m, replace=False)
-        tf.append(kid_on(f1, f2, a, b))
-    tf = np.array(tf)
-    save(out, "kid_tfid_100x500", np.array([tf.mean(), tf.std()]))
+    # KID under each named convention: the tool's loop and the tool's draws.
+    save(out, "kid_tfid_100x500", tfid_kid(f1, f2, 100, 500, 2020))
+    save(out, "kid_tfid_20x200_s0", tfid_kid(f1, f2, 20, 200, 0))
+    save(out, "kid_tfid_10x100_smax", tfid_kid(f1, f2, 10, 100, 2**32 - 1))
+    # clean-fid: set 2 of 300 rows, so m = min(1500, 300, 1000) = 300
+    save(out, "kid_cleanfid_300", cleanfid_kid(f1, f2[:300], 2020))
+    save(out, "kid_cleanfid_300_s0", cleanfid_kid(f1, f2[:300], 0, num_subsets=30))
+    save(out, "kid_tm_50x400", torchmetrics_kid(f1, f2, 50, 400, 2020))
+    save(out, "kid_tm_20x200_s7", torchmetrics_kid(f1, f2, 20, 200, 7))
+    # fidkit score REAL=x1 FAKE=x2 --kid-subset-size 100: torch-fidelity as its
+    # users call it (input1 = generated), clean-fid and torchmetrics real first
+    save(out, "kid_cli", np.array([tfid_kid(f2, f1, 100, 100, 2020)[0],
+                                   cleanfid_kid(f1, f2, 2020, max_subset_size=100)[0],
+                                   torchmetrics_kid(f1, f2, 100, 100, 2020)[0]]))
 
     # Precision/recall/density/coverage on a smaller real/generated pair.
     real, gen = f1[:1100], f2[:900]
@@ -247,7 +320,16 @@ def main():
     save(out, "is_perm", perm)
     bounds = [(i * n_is // 10, (i + 1) * n_is // 10) for i in range(10)]
     sc = is_split_scores(lg[perm], bounds)
-    save(out, "is_tfid", np.array([sc.mean(), sc.std()]))
+    save(out, "is_fidkit", np.array([sc.mean(), sc.std()]))  # fidkit's own shuffle
+    save(out, "is_tfid", tfid_isc(lg, 10, True, 2020))
+    grid = [(s_, k_) for s_ in (0, 2020, 2**32 - 1) for k_ in (1, 3, 10)]
+    save(out, "is_tfid_grid_cases", np.array(grid, dtype=np.int64))
+    save(out, "is_tfid_grid", np.array([tfid_isc(lg, k_, True, s_) for s_, k_ in grid]))
+    # the issue's example: 50 images, torch-fidelity's defaults
+    save(out, "is_tfid_50", tfid_isc(lg[:50], 10, True, 2020))
+    sc = is_split_scores(lg[:50][Rng(2020).permutation(50)],
+                         [(i * 50 // 10, (i + 1) * 50 // 10) for i in range(10)])
+    save(out, "is_fidkit_50", np.array([sc.mean(), sc.std()]))
     sc = is_split_scores(lg, bounds)
     save(out, "is_tfid_noshuffle", np.array([sc.mean(), sc.std()]))
     sc = is_adm(lg, 1000)  # 1000, 1000, 500: a partial last chunk

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "frechet.h"
 #include "inception_score.h"
+#include "kid.h"
 #include "stats.h"
 #include "tag.h"
 
@@ -77,6 +78,7 @@ typedef struct fk_eval_options {
     uint64_t seed;              /* subsets, splits and resamples: 2020 */
     int64_t kid_subset_size;    /* 0: 1000, shrunk to the smaller set (said in the result) */
     int kid_subsets;            /* 0: 100 */
+    fk_kid_convention kid_convention; /* whose subset draws: torch-fidelity (default) */
     fk_is_convention is_convention;
     int is_splits;              /* 0: the convention's */
     const char *is_output;      /* NULL: FK_IS_DEFAULT_OUTPUT */

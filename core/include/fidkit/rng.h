@@ -19,10 +19,9 @@
  *             j = i + below(n-i), swap a[i], a[j]; the result is a[0..k)
  *   uniform:  (next >> 11) * 2^-53, in [0, 1)
  *
- * numpy's RandomState(2020), which torch-fidelity seeds its KID subsets and
- * IS shuffle with, is a Mersenne Twister with its own index algorithms:
- * fidkit does not reproduce its draws. Averages over 100 subsets agree within
- * their sampling error, not to the last digit. */
+ * Conventions named after another tool (torch-fidelity's IS shuffle and KID
+ * subsets from numpy's RandomState, torchmetrics' torch.randperm) draw with
+ * that tool's generator instead: nprandom.h. */
 #ifndef FIDKIT_RNG_H
 #define FIDKIT_RNG_H
 

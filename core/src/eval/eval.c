@@ -53,6 +53,7 @@ fk_eval_options fk_eval_default_options(void)
     o.replicates_fd = 200;
     o.replicates_other = 20;
     o.seed = 2020;
+    o.kid_convention = FK_KID_TORCH_FIDELITY;
     o.is_convention = FK_IS_TORCH_FIDELITY;
     o.fd = fk_fd_default_options();
     return o;

@@ -150,8 +150,15 @@ static fk_status kid_metric(const fk_eval_options *o, int layer, eval_side *s, f
 {
     double t0 = now();
     const fk_featset *x = &s[0].sets[layer], *y = &s[1].sets[layer];
-    fk_kid_options ko = fk_kid_default_options();
+    fk_kid_options ko = fk_kid_convention_options(o->kid_convention);
     ko.seed = o->seed;
+    if (ko.convention == FK_KID_TORCH_FIDELITY) {
+        /* torch-fidelity's input1 is the generated set: its subset is drawn
+         * first (the estimate is symmetric, the draws are not). */
+        const fk_featset *t = x;
+        x = y;
+        y = t;
+    }
     if (o->kid_subsets > 0)
         ko.subsets = o->kid_subsets;
     if (o->kid_subset_size > 0) {
@@ -170,12 +177,13 @@ static fk_status kid_metric(const fk_eval_options *o, int layer, eval_side *s, f
     r.std = kr.std;
     r.subsets = kr.subsets;
     r.subset_size = kr.subset_size;
-    r.seed = o->seed;
+    r.seed = kr.seed;
     r.has_seed = 1;
     set_n(&r, s, 2, 0);
-    snprintf(r.convention, sizeof r.convention, "KID (torch-fidelity): poly kernel degree 3, "
-             "unbiased MMD^2, %d subsets of %lld; subset std %.3g", kr.subsets,
-             (long long)kr.subset_size, kr.std);
+    snprintf(r.convention, sizeof r.convention, "KID (%s draws, seed %llu): poly kernel degree 3, "
+             "unbiased MMD^2, %d subsets of %lld; subset std %.3g", kr.convention,
+             (unsigned long long)kr.seed, kr.subsets, (long long)kr.subset_size, kr.std);
+    snprintf(r.extra, sizeof r.extra, "{\"draws\":\"%s\"}", kr.convention);
     if (ko.shrink_to_fit && kr.subset_size < fk_kid_default_options().subset_size &&
         out->n_notes < 4)
         snprintf(out->notes[out->n_notes++], sizeof out->notes[0],
@@ -239,12 +247,16 @@ static fk_status is_metric(const fk_eval_options *o, int layer, eval_side *s, in
     r.value = ir.mean;
     r.std = ir.std;
     r.splits = ir.splits;
-    r.seed = o->seed;
-    r.has_seed = io.convention == FK_IS_TORCH_FIDELITY;
+    r.seed = ir.seed;
+    r.has_seed = ir.shuffled;
     set_n(&r, s, nsides, 1);
-    snprintf(r.convention, sizeof r.convention, "Inception Score of %s (%s: %d %ssplits, std "
+    char how[64] = "in file order, no shuffle";
+    if (ir.shuffled)
+        snprintf(how, sizeof how, "shuffled with seed %llu", (unsigned long long)ir.seed);
+    snprintf(r.convention, sizeof r.convention, "Inception Score of %s (%s: %d splits %s, std "
              "%.4g), logits without fc bias", nsides == 2 ? "FAKE" : "the set", ir.convention,
-             ir.splits, io.convention == FK_IS_TORCH_FIDELITY ? "shuffled " : "", ir.std);
+             ir.splits, how, ir.std);
+    snprintf(r.extra, sizeof r.extra, "{\"convention_name\":\"%s\"}", ir.convention);
     fk_boot_options bo = boot_opts(o, o->replicates_other);
     fk_boot_result b;
     if (o->interval && !(st = fk_score_bootstrap(x, x, stat_is, &io, &bo, &b, e)))

@@ -108,6 +108,8 @@ static cJSON *result_json(const fk_result *r)
     }
     if (r->has_seed)
         add_num(d, "seed", (double)r->seed);
+    else if (!strcmp(r->metric, "is"))
+        cJSON_AddNullToObject(d, "seed"); /* file order: no seed was used */
     if (r->extra[0]) {
         cJSON *x = cJSON_Parse(r->extra);
         for (cJSON *it = x ? x->child : NULL; it;) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fidkit/nprandom.h"
 #include "fidkit/rng.h"
 
 fk_is_options fk_is_default_options(fk_is_convention c)
@@ -12,11 +13,27 @@ fk_is_options fk_is_default_options(fk_is_convention c)
     memset(&o, 0, sizeof o);
     o.convention = c;
     o.splits = 10;
-    o.shuffle = c == FK_IS_TORCH_FIDELITY;
+    o.shuffle = c != FK_IS_ADM;
     o.seed = 2020;
     o.permutation = NULL;
     o.split_size = 5000;
     return o;
+}
+
+int fk_is_convention_parse(const char *name, fk_is_convention *c)
+{
+    static const char *const names[] = {"torch-fidelity", "adm", "fidkit"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(name, names[i])) {
+            *c = (fk_is_convention)i;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *convention_name(fk_is_convention c)
+{
+    return c == FK_IS_ADM ? "adm" : c == FK_IS_FIDKIT ? "fidkit" : "torch-fidelity";
 }
 
 /* log-softmax of one row into lp (double). */
@@ -76,7 +93,8 @@ fk_status fk_inception_score(const fk_features *logits, const fk_is_options *opt
                        "needed", logits->d);
     int64_t n = logits->n;
     int nsplit;
-    if (o.convention == FK_IS_TORCH_FIDELITY) {
+    int tf_splits = o.convention == FK_IS_TORCH_FIDELITY || o.convention == FK_IS_FIDKIT;
+    if (tf_splits) {
         if (o.splits < 1)
             return fk_fail(e, FK_ERR_ARG, "Inception Score: %d splits, at least 1 is needed",
                            o.splits);
@@ -84,6 +102,11 @@ fk_status fk_inception_score(const fk_features *logits, const fk_is_options *opt
             return fk_fail(e, FK_ERR_NUMERIC, "Inception Score: %lld rows cannot make %d "
                            "non-empty splits", (long long)n, o.splits);
         nsplit = o.splits;
+        if (o.convention == FK_IS_TORCH_FIDELITY && o.shuffle && !o.permutation &&
+            o.seed > 0xffffffffu)
+            return fk_fail(e, FK_ERR_ARG, "Inception Score: seed %llu; torch-fidelity's "
+                           "convention shuffles with numpy's RandomState, which takes seeds in "
+                           "0..4294967295", (unsigned long long)o.seed);
     } else if (o.convention == FK_IS_ADM) {
         if (o.split_size < 1)
             return fk_fail(e, FK_ERR_ARG, "Inception Score: split size %lld, at least 1 is needed",
@@ -95,6 +118,7 @@ fk_status fk_inception_score(const fk_features *logits, const fk_is_options *opt
 
     int c = logits->d;
     int64_t *perm = NULL;
+    int shuffled = 0;
     double *lp = malloc(sizeof(double) * (size_t)c), *q = malloc(sizeof(double) * (size_t)c);
     double *scores = malloc(sizeof(double) * (size_t)nsplit);
     const int64_t *rows = NULL;
@@ -102,7 +126,7 @@ fk_status fk_inception_score(const fk_features *logits, const fk_is_options *opt
         s = fk_fail(e, FK_ERR_NOMEM, "Inception Score: out of memory");
         goto done;
     }
-    if (o.convention == FK_IS_TORCH_FIDELITY && o.permutation) {
+    if (tf_splits && o.permutation) {
         /* A caller-supplied order must be a permutation, or splits overlap silently. */
         unsigned char *seen = calloc((size_t)n, 1);
         if (!seen) {
@@ -122,20 +146,29 @@ fk_status fk_inception_score(const fk_features *logits, const fk_is_options *opt
         if (s != FK_OK)
             goto done;
         rows = o.permutation;
-    } else if (o.convention == FK_IS_TORCH_FIDELITY && o.shuffle) {
+        shuffled = 1;
+    } else if (tf_splits && o.shuffle) {
         perm = malloc(sizeof(int64_t) * (size_t)n);
         if (!perm) {
             s = fk_fail(e, FK_ERR_NOMEM, "Inception Score: out of memory");
             goto done;
         }
-        fk_rng r;
-        fk_rng_seed(&r, o.seed);
-        fk_rng_permutation(&r, n, perm);
+        if (o.convention == FK_IS_TORCH_FIDELITY) {
+            fk_np_random np; /* the seed was checked above */
+            if ((s = fk_np_seed(&np, o.seed, e)) != FK_OK)
+                goto done;
+            fk_np_permutation(&np, n, perm);
+        } else {
+            fk_rng r;
+            fk_rng_seed(&r, o.seed);
+            fk_rng_permutation(&r, n, perm);
+        }
         rows = perm;
+        shuffled = 1;
     }
     for (int i = 0; i < nsplit; i++) {
         int64_t a, b;
-        if (o.convention == FK_IS_TORCH_FIDELITY) {
+        if (tf_splits) {
             a = (int64_t)i * n / nsplit;
             b = (int64_t)(i + 1) * n / nsplit;
         } else {
@@ -157,7 +190,9 @@ fk_status fk_inception_score(const fk_features *logits, const fk_is_options *opt
     r->mean = mean;
     r->std = sqrt(ss / nsplit);
     r->splits = nsplit;
-    r->convention = o.convention == FK_IS_ADM ? "adm" : "torch-fidelity";
+    r->convention = convention_name(o.convention);
+    r->shuffled = shuffled;
+    r->seed = shuffled && !o.permutation ? o.seed : 0;
     if (split_scores)
         memcpy(split_scores, scores, sizeof(double) * (size_t)nsplit);
 done:

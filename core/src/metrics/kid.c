@@ -3,20 +3,45 @@
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "fidkit/nprandom.h"
 #include "fidkit/rng.h"
 
-fk_kid_options fk_kid_default_options(void)
+static const char *const conv_names[] = {"torch-fidelity", "clean-fid", "torchmetrics", "fidkit"};
+
+fk_kid_options fk_kid_convention_options(fk_kid_convention c)
 {
     fk_kid_options o;
+    o.convention = c;
     o.subsets = 100;
     o.subset_size = 1000;
-    o.shrink_to_fit = 0;
+    o.shrink_to_fit = c == FK_KID_CLEAN_FID;
     o.seed = 2020;
     o.degree = 3;
     o.gamma = 0;
     o.coef0 = 1;
     return o;
+}
+
+fk_kid_options fk_kid_default_options(void)
+{
+    return fk_kid_convention_options(FK_KID_TORCH_FIDELITY);
+}
+
+int fk_kid_convention_parse(const char *name, fk_kid_convention *c)
+{
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, conv_names[i])) {
+            *c = (fk_kid_convention)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *fk_kid_convention_name(fk_kid_convention c)
+{
+    return (unsigned)c < 4 ? conv_names[c] : "unknown";
 }
 
 static fk_status subset_size(int64_t n1, int64_t n2, const fk_kid_options *o, int64_t *m,
@@ -29,6 +54,13 @@ static fk_status subset_size(int64_t n1, int64_t n2, const fk_kid_options *o, in
                        (long long)o->subset_size);
     if (o->degree < 1)
         return fk_fail(e, FK_ERR_ARG, "KID: kernel degree %d, at least 1 is needed", o->degree);
+    if ((unsigned)o->convention > FK_KID_FIDKIT)
+        return fk_fail(e, FK_ERR_ARG, "KID: unknown convention %d", (int)o->convention);
+    if ((o->convention == FK_KID_TORCH_FIDELITY || o->convention == FK_KID_CLEAN_FID) &&
+        o->seed > 0xffffffffu)
+        return fk_fail(e, FK_ERR_ARG, "KID: seed %llu; the %s convention draws with numpy's "
+                       "RandomState, which takes seeds in 0..4294967295",
+                       (unsigned long long)o->seed, conv_names[o->convention]);
     int64_t s = o->subset_size;
     if (o->shrink_to_fit) {
         if (n1 < s)
@@ -61,10 +93,35 @@ fk_status fk_kid_subset_indices(int64_t n1, int64_t n2, const fk_kid_options *op
     if (!scratch)
         return fk_fail(e, FK_ERR_NOMEM, "KID: out of memory for subset indices");
     fk_rng r;
-    fk_rng_seed(&r, o.seed);
+    fk_np_random mt;
+    if (o.convention == FK_KID_FIDKIT)
+        fk_rng_seed(&r, o.seed);
+    else if (o.convention == FK_KID_TORCHMETRICS)
+        fk_torch_manual_seed(&mt, o.seed);
+    else
+        fk_np_seed(&mt, o.seed, NULL); /* in range: subset_size checked it */
     for (int q = 0; q < o.subsets; q++) {
-        fk_rng_choice(&r, n1, m, scratch, idx1 + (size_t)q * (size_t)m);
-        fk_rng_choice(&r, n2, m, scratch, idx2 + (size_t)q * (size_t)m);
+        int64_t *s1 = idx1 + (size_t)q * (size_t)m, *s2 = idx2 + (size_t)q * (size_t)m;
+        switch (o.convention) {
+        case FK_KID_TORCH_FIDELITY:
+            fk_np_choice(&mt, n1, m, scratch, s1);
+            fk_np_choice(&mt, n2, m, scratch, s2);
+            break;
+        case FK_KID_CLEAN_FID: /* kernel_distance draws feats2's subset first */
+            fk_np_choice(&mt, n2, m, scratch, s2);
+            fk_np_choice(&mt, n1, m, scratch, s1);
+            break;
+        case FK_KID_TORCHMETRICS:
+            fk_torch_randperm(&mt, n1, scratch);
+            memcpy(s1, scratch, sizeof(int64_t) * (size_t)m);
+            fk_torch_randperm(&mt, n2, scratch);
+            memcpy(s2, scratch, sizeof(int64_t) * (size_t)m);
+            break;
+        case FK_KID_FIDKIT:
+            fk_rng_choice(&r, n1, m, scratch, s1);
+            fk_rng_choice(&r, n2, m, scratch, s2);
+            break;
+        }
     }
     free(scratch);
     return FK_OK;
@@ -233,6 +290,8 @@ fk_status fk_kid(const fk_features *x, const fk_features *y, const fk_kid_option
     r->std = sqrt(ss / o.subsets);
     r->subsets = o.subsets;
     r->subset_size = m;
+    r->convention = fk_kid_convention_name(o.convention);
+    r->seed = o.seed;
     if (mmd2)
         for (int q = 0; q < o.subsets; q++)
             mmd2[q] = vals[q];

@@ -352,6 +352,9 @@ static fk_status metric(const fk_sweep_spec *s, fk_sweep_metric m, uint64_t seed
     o.interval = s->ci;
     o.replicates_fd = o.replicates_other = s->replicates;
     o.seed = seed;
+    /* clean-fid's KID draws and subsets of min(n1, n2, 1000), so that small
+     * sweeps run; the report names it. */
+    o.kid_convention = FK_KID_CLEAN_FID;
     fk_eval_input in[2] = {{.sets = &sets[0], .n_sets = 1}, {.sets = &sets[1], .n_sets = 1}};
     fk_results res;
     fk_status st = fk_evaluate(in, 2, &o, &res, e);
