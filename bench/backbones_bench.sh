@@ -12,7 +12,6 @@ build=$(cd "${1:-"$here/../build"}" && pwd)
 [ $# -gt 0 ] && shift
 [ "${1:-}" = "--" ] && shift
 exe="$build/backbones_bench"
-cc -O2 -std=c11 -Wall -Wextra -I"$here/../core/include" -I"$here/../plugins/include" \
-   "$here/backbones_bench.c" -o "$exe" -L"$build" -Wl,-rpath,"$build" -lfidkit -lm
+cmake --build "$build" --target backbones_bench >/dev/null
 # Debian's torch belongs to /usr/bin/python3.
 FIDKIT_PLUGIN_PATH="$build/plugins" exec /usr/bin/python3 "$here/backbones_bench.py" "$exe" "$@"

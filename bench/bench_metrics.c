@@ -4,8 +4,8 @@
  *
  * KID (100 subsets of 1000), precision/recall (ADM convention, k = 3),
  * PRDC (dgm-eval, k = 5), CMMD, FD-infinity (15 points), and IS from
- * N x 1008 logits. Build: cc -O2 -Icore/include bench/bench_metrics.c
- * -Lbuild -lfidkit -lm */
+ * N x 1008 logits. Build: cmake --build build --target bench_metrics
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

@@ -5,8 +5,7 @@ set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 py=/usr/bin/python3
-cc -std=c11 -O2 -Wall -Wextra -I"$src/core/include" "$src/bench/decode_resize_bench.c" \
-   -L"$build" -lfidkit -Wl,-rpath,"$build" -o "$build/decode_resize_bench"
+cmake --build "$build" --target decode_resize_bench >/dev/null
 jpg="$build/bench_256.jpg"
 "$py" "$src/bench/decode_resize_bench.py" make "$jpg"
 pin=""

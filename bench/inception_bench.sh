@@ -13,7 +13,6 @@ build=${1:-"$here/../build"}
 plugin="$build/plugins/inception_v3.so"
 [ -f "$plugin" ] || { echo "no $plugin: build fidkit first" >&2; exit 1; }
 exe="$build/inception_bench"
-cc -O2 -std=c11 -Wall -Wextra -I"$here/../core/include" -I"$here/../plugins/include" \
-   "$here/inception_bench.c" -o "$exe" -ldl -lm
+cmake --build "$build" --target inception_bench >/dev/null
 # Debian's torch belongs to /usr/bin/python3.
 exec /usr/bin/python3 "$here/inception_bench.py" "$exe" "$plugin" "$@"

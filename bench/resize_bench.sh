@@ -5,8 +5,7 @@
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
-cc -std=c11 -O2 -Wall -Wextra -I"$src/core/include" "$src/bench/resize_bench.c" \
-   -L"$build" -lfidkit -Wl,-rpath,"$build" -o "$build/resize_bench"
+cmake --build "$build" --target resize_bench >/dev/null
 pin=""
 command -v taskset >/dev/null 2>&1 && pin="taskset -c 0"
 exec $pin "$build/resize_bench" "$src/bench/resize_bench.py"

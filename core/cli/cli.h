@@ -51,8 +51,6 @@ typedef struct fk_cli_extract {
 } fk_cli_extract;
 
 #define FK_CLI_DEFAULT_BACKBONE FK_DEFAULT_BACKBONE
-/* The ADM evaluator's network: the TF graph's resize and input scaling. */
-#define FK_ADM_DEFAULT_BACKBONE "inception_v3_fid_tf"
 /* The help of these options, with the default backbone of the command. */
 #define FK_CLI_EXTRACT_HELP FK_CLI_EXTRACT_HELP_WITH(FK_CLI_DEFAULT_BACKBONE)
 #define FK_CLI_EXTRACT_HELP_WITH(default_backbone)                                       \

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "defaults.h"
 #include "clipscore.h"
 #include "error.h"
 #include "eval.h"
@@ -20,7 +21,6 @@
 extern "C" {
 #endif
 
-#define FK_CLIPSCORE_DEFAULT_BACKBONE "clip_vit_b32"
 
 typedef struct fk_clip_options {
     size_t struct_size;          /* set by the default */

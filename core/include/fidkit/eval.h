@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "defaults.h"
 #include "error.h"
 #include "extract.h"
 #include "featset.h"
@@ -32,13 +33,6 @@
 extern "C" {
 #endif
 
-/* The config a front end uses when none is named: the FID Inception with
- * the official weights, as pytorch-fid runs it. */
-#define FK_DEFAULT_BACKBONE "inception_v3_fid"
-/* The Inception Score's input: 1008 logits without the fc bias. */
-#define FK_IS_DEFAULT_OUTPUT "logits_unbiased"
-/* sFID's input: the ADM evaluator's spatial features. */
-#define FK_SFID_OUTPUT "spatial"
 
 typedef enum fk_metric {
     FK_METRIC_FD = 0,   /* "fid": FID, or FD_<space> for other backbones */

@@ -17,6 +17,7 @@
 #include "fidkit/registry.h"
 #include "fidkit/score.h"
 #include "fidkit/tokenizer.h"
+#include "fidkit/defaults.h"
 
 #define BPE_DEFAULT "bpe_simple_vocab_16e6.txt.gz"
 
@@ -28,8 +29,8 @@ fk_clip_options fk_clip_default_options(void)
     o.extract = fk_extract_default_options();
     o.convention = FK_CLIPSCORE_HESSEL;
     o.truncate = 1;
-    o.replicates = 200;
-    o.seed = 2020;
+    o.replicates = FK_DEFAULT_REPLICATES_FD;
+    o.seed = FK_DEFAULT_SEED;
     return o;
 }
 

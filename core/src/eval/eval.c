@@ -12,6 +12,7 @@
 #include "fidkit/config.h"
 #include "fidkit/featfile.h"
 #include "fidkit/npz.h"
+#include "fidkit/defaults.h"
 
 static const char *const metric_names[FK_METRIC_COUNT] = {"fid",  "sfid", "kid",    "pr",
                                                           "prdc", "is",   "fd-inf", "cmmd"};
@@ -50,9 +51,9 @@ fk_eval_options fk_eval_default_options(void)
     o.extract = fk_extract_default_options();
     o.metrics = FK_METRIC_BIT(FK_METRIC_FD);
     o.interval = 1;
-    o.replicates_fd = 200;
-    o.replicates_other = 20;
-    o.seed = 2020;
+    o.replicates_fd = FK_DEFAULT_REPLICATES_FD;
+    o.replicates_other = FK_DEFAULT_REPLICATES_OTHER;
+    o.seed = FK_DEFAULT_SEED;
     o.kid_convention = FK_KID_TORCH_FIDELITY;
     o.is_convention = FK_IS_TORCH_FIDELITY;
     o.fd = fk_fd_default_options();

@@ -8,8 +8,6 @@
 
 #include "eval/eval_internal.h"
 
-/* z of a two-sided 95 % normal interval */
-#define FK_Z95 1.959963984540054
 
 static double now(void)
 {

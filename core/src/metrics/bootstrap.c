@@ -7,14 +7,15 @@
 
 #include "fidkit/moments.h"
 #include "fidkit/rng.h"
+#include "fidkit/defaults.h"
 
 fk_boot_options fk_boot_default_options(void)
 {
     fk_boot_options o;
     memset(&o, 0, sizeof o);
-    o.replicates = 200;
+    o.replicates = FK_DEFAULT_REPLICATES_FD;
     o.level = 0.95;
-    o.seed = 2020;
+    o.seed = FK_DEFAULT_SEED;
     o.single_precision = 1;
     o.fd = fk_fd_default_options();
     return o;

@@ -5,6 +5,7 @@
 
 #include "fidkit/moments.h"
 #include "fidkit/rng.h"
+#include "fidkit/defaults.h"
 
 #define GATHER_ROWS 1024
 
@@ -13,7 +14,7 @@ fk_fdinf_options fk_fdinf_default_options(void)
     fk_fdinf_options o;
     o.num_points = 15;
     o.min_size = 0;
-    o.seed = 2020;
+    o.seed = FK_DEFAULT_SEED;
     o.fd = fk_fd_default_options();
     return o;
 }

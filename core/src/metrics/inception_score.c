@@ -6,6 +6,7 @@
 
 #include "fidkit/nprandom.h"
 #include "fidkit/rng.h"
+#include "fidkit/defaults.h"
 
 fk_is_options fk_is_default_options(fk_is_convention c)
 {
@@ -14,7 +15,7 @@ fk_is_options fk_is_default_options(fk_is_convention c)
     o.convention = c;
     o.splits = 10;
     o.shuffle = c != FK_IS_ADM;
-    o.seed = 2020;
+    o.seed = FK_DEFAULT_SEED;
     o.permutation = NULL;
     o.split_size = 5000;
     return o;

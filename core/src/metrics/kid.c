@@ -7,6 +7,7 @@
 
 #include "fidkit/nprandom.h"
 #include "fidkit/rng.h"
+#include "fidkit/defaults.h"
 
 static const char *const conv_names[] = {"torch-fidelity", "clean-fid", "torchmetrics", "fidkit"};
 
@@ -17,7 +18,7 @@ fk_kid_options fk_kid_convention_options(fk_kid_convention c)
     o.subsets = 100;
     o.subset_size = 1000;
     o.shrink_to_fit = c == FK_KID_CLEAN_FID;
-    o.seed = 2020;
+    o.seed = FK_DEFAULT_SEED;
     o.degree = 3;
     o.gamma = 0;
     o.coef0 = 1;
