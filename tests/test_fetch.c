@@ -219,6 +219,21 @@ Test(fetch, a_server_that_ignores_the_range_is_followed)
     expect_good(p);
 }
 
+Test(fetch, bad_bytes_after_a_resume_start_again_from_the_first_byte)
+{
+    config("t_dw", "w.bin", "http://127.0.0.1:%d/dropwrong/payload.bin", NULL);
+    int rc = fk_test_run_cli(out, sizeof out, "weights fetch t_dw");
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "starting again from the first byte"), "%s", out);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/w.bin", cache);
+    expect_good(p);
+    char *log = slurp(logf);
+    cr_assert_eq(count(log, "GET "), 3, "%s", log);
+    cr_assert_eq(count(log, "range=-"), 2, "%s", log);
+    free(log);
+}
+
 Test(fetch, wrong_bytes_leave_no_file_and_name_both_hashes)
 {
     config("t_wrong", "w.bin", "http://127.0.0.1:%d/wrong/payload.bin", NULL);

@@ -14,6 +14,8 @@ goes away. Paths are /MODE/NAME for the file ROOT/NAME, MODE one of
               and closes the connection; later ones are "ok"
   dropfull    the same drop, then later requests ignore Range (200, whole file)
   wrong       the file with every byte of its second half XOR 0x5a
+  dropwrong   "drop" first; then a Range request gets "wrong" bytes, a
+              request without Range the right file
   slow        "ok" in 64 kB pieces, 40 ms apart (overlapping fetches)
   redirect    302 to /ok/NAME
   anything else, or a missing file: 404
@@ -53,7 +55,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        if mode not in ("ok", "drop", "dropfull", "wrong", "slow") or not os.path.isfile(path):
+        if mode not in ("ok", "drop", "dropfull", "dropwrong", "wrong", "slow") or not os.path.isfile(path):
             body = b"not found\n"
             self.send_response(404)
             self.send_header("Content-Length", str(len(body)))
@@ -62,12 +64,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         with open(path, "rb") as f:
             data = bytearray(f.read())
-        if mode == "wrong":
-            for i in range(len(data) // 2, len(data)):
-                data[i] ^= 0x5A
         with LOCK:
             first = self.path not in SEEN
             SEEN.add(self.path)
+        if mode == "wrong" or (mode == "dropwrong" and not first and rng):
+            for i in range(len(data) // 2, len(data)):
+                data[i] ^= 0x5A
         start = 0
         if rng and rng.startswith("bytes=") and not (mode == "dropfull" and not first):
             start = int(rng[6:].split("-")[0])
@@ -84,7 +86,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
-        if mode in ("drop", "dropfull") and first:
+        if mode in ("drop", "dropfull", "dropwrong") and first:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True

@@ -32,6 +32,7 @@ typedef struct xfer {
     int64_t written;      /* bytes written by this try */
     int64_t limit;        /* the expected size, 0: unknown */
     int64_t range_start;  /* from Content-Range of the last response, -1: none */
+    int64_t last_done;    /* bytes shown by the last progress bar */
     int started, bar_drawn;
     int too_long, bad_range, disk_error, restarted;
     double last_draw, t0;
@@ -103,11 +104,13 @@ static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
     if (!x->o->progress || x->o->quiet)
         return 0;
     double t = now_s();
-    if (t - x->last_draw < 0.25 && !(dltotal > 0 && dlnow == dltotal))
-        return 0;
-    x->last_draw = t;
     int64_t total = dltotal > 0 ? x->offset + (int64_t)dltotal : x->limit;
     int64_t done = x->offset + (int64_t)dlnow;
+    /* Four times a second, and once more at the end; libcurl calls more often. */
+    if (done == x->last_done || (t - x->last_draw < 0.25 && !(total > 0 && done == total)))
+        return 0;
+    x->last_draw = t;
+    x->last_done = done;
     double rate = t > x->t0 ? (double)dlnow / (t - x->t0) / 1e6 : 0;
     if (total > 0) {
         int w = 30, k = (int)((double)w * (double)done / (double)total);
@@ -138,6 +141,7 @@ static int try_once(xfer *x, const char *url, const char *part, long *http, fk_e
     x->started = x->too_long = x->bad_range = x->disk_error = x->restarted = 0;
     x->range_start = -1;
     x->t0 = x->last_draw = now_s();
+    x->last_done = -1;
     char range[64];
     snprintf(range, sizeof range, "%lld-", (long long)x->offset);
 
