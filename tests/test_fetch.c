@@ -396,6 +396,28 @@ Test(fetch, a_mirror_folder_replaces_the_host)
     cr_assert(strstr(out, "not in the mirror") && strstr(out, "nothere.bin"), "%s", out);
 }
 
+Test(fetch, all_from_a_mirror_folder_offline)
+{
+    /* --all covers the source tree's configs too: offline with a local
+     * mirror, the test's file is copied and the others are reported missing
+     * from the mirror, without any connection. */
+    config("t_ok", "w.bin", "http://127.0.0.1:%d/ok/payload.bin", NULL);
+    setenv("FIDKIT_WEIGHTS_MIRROR", getenv("FK_FIXTURES"), 1);
+    int rc = fk_test_run_cli(out, sizeof out, "weights fetch --all --offline");
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "w.bin: fetched"), "%s", out);
+    cr_assert(strstr(out, "pt_inception-2015-12-05-6726825d.pth: not in the mirror"), "%s", out);
+    cr_assert(strstr(out, "skipping inception_v3_google-0cc3c7bd.pth"), "%s", out);
+    cr_assert_eq(count(out, "bpe_simple_vocab_16e6.txt.gz: not in the mirror"), 1,
+                 "a file several configs name is fetched once:\n%s", out);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/w.bin", cache);
+    expect_good(p);
+    char *log = slurp(logf);
+    cr_assert_str_eq(log, "", "the server saw:\n%s", log);
+    free(log);
+}
+
 Test(fetch, a_mirror_url_replaces_the_host)
 {
     /* weights.invalid never resolves: the mirror's /ok/some/dir/payload.bin
