@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config
 libopenblas-dev liblapacke-dev libyaml-dev libstb-dev libcriterion-dev
-libcjson-dev libzip-dev libmd-dev zlib1g-dev
+libcjson-dev libzip-dev libmd-dev zlib1g-dev libcurl4-openssl-dev
 libjpeg62-turbo-dev libwebp-dev libtiff-dev
 libtorch-dev
 libplplot-dev plplot-driver-cairo

@@ -19,6 +19,7 @@ static const fk_command commands[] = {
     {"fd", "Fréchet distance between two stats files", fk_cmd_fd},
     {"stats-info", "what a stats file holds: d, N, tag, provenance", fk_cmd_stats_info},
     {"backbones", "the backbone plugins found and their outputs", fk_cmd_backbones},
+    {"weights", "the configs' weights files: list, fetch (checksummed), verify", fk_cmd_weights},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -76,6 +77,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    fk_cli_fetch_policy(&argc, argv);   /* --offline, and auto-fetch on a terminal */
     if (argc < 2 || fk_cli_is_help(argv[1])) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? FK_EXIT_USAGE : FK_EXIT_OK;

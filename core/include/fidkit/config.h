@@ -8,7 +8,12 @@
  *     weights:
  *       file: pt_inception-2015-12-05-6726825d.pth   # or a path
  *       sha256: 6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2
- *       source: https://...         # told to users when the file is missing
+ *       source: https://...         # where `fidkit weights fetch` gets it
+ *       size: 95628359              # bytes, optional (a bound on the download)
+ *       side_files:                 # optional: files a command needs beside
+ *         - file: bpe_simple_vocab_16e6.txt.gz      # the weights, bare names,
+ *           sha256: 9246...                          # fetched and looked for
+ *           source: https://...                      # as the weights are
  *     # or   weights: {random: 0}   # seeded random weights, tagged random-0
  *     input:
  *       size: 299
@@ -45,6 +50,15 @@ extern "C" {
 
 #define FK_CONFIG_VERSION 1
 #define FK_CONFIG_MAX_OPTIONS 32
+#define FK_CONFIG_MAX_SIDE 4
+
+/* A file named by a config: weights.side_files entries. */
+typedef struct fk_config_file {
+    char file[1024];     /* a bare name (the weights file: as written) */
+    char sha256[65];     /* lower case; may be empty (then never fetched) */
+    char source[512];    /* URL; may be empty */
+    int64_t size;        /* bytes; 0: not given */
+} fk_config_file;
 
 typedef struct fk_config_option {
     char key[64];
@@ -61,6 +75,9 @@ typedef struct fk_config {
     char weights_file[1024];    /* as written */
     char weights_sha256[65];    /* as written, lower case; may be empty */
     char weights_source[512];   /* where users get the file; may be empty */
+    int64_t weights_size;       /* bytes; 0: not given */
+    int n_side;
+    fk_config_file side[FK_CONFIG_MAX_SIDE];
     fk_preprocess input;
     char output[64];
     char device[32];
@@ -78,10 +95,38 @@ fk_status fk_config_load(const char *path, fk_config *c, fk_error *e);
  * configs/ folder of a build. */
 fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e);
 
-/* Finds the weights file (see above). FK_ERR_IO with a message that says
- * where fidkit looked, where the file comes from and how to use the random
- * backbone instead. */
+/* Finds the weights file (see above). When it is missing, the config gives
+ * its source and sha256, and auto-fetch is on (fk_fetch_auto(): the
+ * environment's FIDKIT_AUTO_FETCH=1, which `fidkit` sets on a terminal, and
+ * not FIDKIT_OFFLINE=1), it is downloaded, verified and put in the weights
+ * cache first (fidkit/fetch.h). Otherwise FK_ERR_IO with a message that says
+ * where fidkit looked, where the file comes from, how to fetch it and how to
+ * use the random backbone instead. */
 fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_error *e);
+
+/* The same for a side file or any other file looked for as weights are: name
+ * is a bare name (searched as above), an absolute path, or a path relative to
+ * the config's folder. A bare name that is one of c's side_files is fetched
+ * as the weights are. */
+fk_status fk_config_file_path(const fk_config *c, const char *name, char *out, size_t n,
+                              fk_error *e);
+
+/* The folders a bare weights name is looked for in, in order, as a colon
+ * list: $FIDKIT_WEIGHTS_PATH, the cache ($XDG_CACHE_HOME/fidkit, else
+ * ~/.cache/fidkit), /usr/share/fidkit/weights, then (if c is not NULL) the
+ * config's folder. */
+void fk_weights_search_path(const fk_config *c, char *out, size_t n);
+
+/* Where fetched files go: the first folder of $FIDKIT_WEIGHTS_PATH that
+ * exists and is writable, else the cache (created if missing), else
+ * /usr/share/fidkit/weights if writable. Never the config's folder. */
+fk_status fk_weights_cache_dir(char *out, size_t n, fk_error *e);
+
+/* Every config on the config search path of fk_config_find, by name, the
+ * first of each name: *paths is a malloc'ed array of malloc'ed paths (free
+ * with fk_config_list_free). */
+fk_status fk_config_list(char ***paths, int *n, fk_error *e);
+void fk_config_list_free(char **paths, int n);
 
 /* The tag of features from this config; weights_sha256 is the SHA-256
  * actually measured on the weights file (NULL for random weights). */

@@ -17,6 +17,7 @@
 #include "perturb.h"
 #include "weights.h"
 #include "config.h"
+#include "fetch.h"
 #include "registry.h"
 #include "extract.h"
 #include "featfile.h"

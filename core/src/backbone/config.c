@@ -177,6 +177,68 @@ static fk_status input_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t
     return FK_OK;
 }
 
+/* 64 hex digits, kept in lower case. */
+static fk_status get_sha256(ctx *c, const yaml_node_t *v, const char *key, char out[65])
+{
+    fk_status st = get_str(c, v, key, out, 65);
+    if (st)
+        return st;
+    size_t n = strlen(out);
+    for (size_t i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)out[i]))
+            return bad(c, v, key, "must be 64 hex digits", NULL);
+        out[i] = (char)tolower((unsigned char)out[i]);
+    }
+    return n == 64 ? FK_OK : bad(c, v, key, "must be 64 hex digits", NULL);
+}
+
+/* One entry of weights.side_files: a file the plugin or a command needs
+ * beside the weights (CLIP's merge list), fetched and verified as they are. */
+static fk_status side_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *user,
+                           int *seen)
+{
+    fk_config_file *f = user;
+    fk_status st;
+    long long x;
+    (void)seen;
+    if (!strcmp(key, "file")) {
+        if ((st = get_str(c, v, key, f->file, sizeof f->file)))
+            return st;
+        if (!f->file[0] || strchr(f->file, '/'))
+            return bad(c, v, key, "must be a bare file name, got '%s'", f->file);
+    } else if (!strcmp(key, "sha256")) {
+        return get_sha256(c, v, key, f->sha256);
+    } else if (!strcmp(key, "source")) {
+        return get_str(c, v, key, f->source, sizeof f->source);
+    } else if (!strcmp(key, "size")) {
+        if ((st = get_int(c, v, key, 1, (long long)1 << 50, &x)))
+            return st;
+        f->size = (int64_t)x;
+    } else {
+        return bad(c, k, key, "is not a key of a side file (file, sha256, source, size)", NULL);
+    }
+    return FK_OK;
+}
+
+static fk_status side_files(ctx *c, yaml_node_t *v, fk_config *cf)
+{
+    if (v->type != YAML_SEQUENCE_NODE)
+        return bad(c, v, "side_files", "must be a list of {file, sha256, source}", NULL);
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        if (cf->n_side == FK_CONFIG_MAX_SIDE)
+            return bad(c, v, "side_files", "has more than 4 entries", NULL);
+        yaml_node_t *n = yaml_document_get_node(c->doc, *it);
+        fk_config_file *f = &cf->side[cf->n_side];
+        fk_status st = each_pair(c, n, "side_files", side_pair, f, NULL);
+        if (st)
+            return st;
+        if (!f->file[0])
+            return bad(c, n, "side_files", "entry needs 'file'", NULL);
+        cf->n_side++;
+    }
+    return FK_OK;
+}
+
 static fk_status weights_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *user,
                               int *seen)
 {
@@ -187,25 +249,23 @@ static fk_status weights_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node
     if (!strcmp(key, "file")) {
         return get_str(c, v, key, cf->weights_file, sizeof cf->weights_file);
     } else if (!strcmp(key, "sha256")) {
-        if ((st = get_str(c, v, key, cf->weights_sha256, sizeof cf->weights_sha256)))
-            return st;
-        size_t n = strlen(cf->weights_sha256);
-        for (size_t i = 0; i < n; i++) {
-            if (!isxdigit((unsigned char)cf->weights_sha256[i]))
-                return bad(c, v, key, "must be 64 hex digits", NULL);
-            cf->weights_sha256[i] = (char)tolower((unsigned char)cf->weights_sha256[i]);
-        }
-        if (n != 64)
-            return bad(c, v, key, "must be 64 hex digits", NULL);
+        return get_sha256(c, v, key, cf->weights_sha256);
     } else if (!strcmp(key, "source")) {
         return get_str(c, v, key, cf->weights_source, sizeof cf->weights_source);
+    } else if (!strcmp(key, "size")) {
+        if ((st = get_int(c, v, key, 1, (long long)1 << 50, &x)))
+            return st;
+        cf->weights_size = (int64_t)x;
+    } else if (!strcmp(key, "side_files")) {
+        return side_files(c, v, cf);
     } else if (!strcmp(key, "random")) {
         if ((st = get_int(c, v, key, 0, (long long)1 << 62, &x)))
             return st;
         cf->random_weights = 1;
         cf->random_seed = (uint64_t)x;
     } else {
-        return bad(c, k, key, "is not a key of 'weights' (file, sha256, source, random)", NULL);
+        return bad(c, k, key, "is not a key of 'weights' (file, sha256, source, size, side_files, "
+                              "random)", NULL);
     }
     return FK_OK;
 }
@@ -327,102 +387,6 @@ fk_status fk_config_load(const char *path, fk_config *cf, fk_error *e)
         st = fk_fail(e, FK_ERR_ARG, "%s: 'crop: center' needs a resize mode other than none", path);
     yaml_document_delete(&doc);
     return st;
-}
-
-static int is_file(const char *p)
-{
-    struct stat sb;
-    return !stat(p, &sb) && S_ISREG(sb.st_mode);
-}
-
-#ifndef FK_SOURCE_CONFIG_DIR
-#define FK_SOURCE_CONFIG_DIR ""
-#endif
-
-fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e)
-{
-    if (is_file(name)) {
-        snprintf(out, n, "%s", name);
-        return FK_OK;
-    }
-    if (strchr(name, '/'))
-        return fk_fail(e, FK_ERR_IO, "%s: no such config file", name);
-    const char *ext = strstr(name, ".yaml") ? "" : ".yaml";
-    char list[8192] = "", exe[1024];
-    size_t k = 0;
-    const char *env = getenv("FIDKIT_CONFIG_PATH");
-    if (env && *env)
-        k += (size_t)snprintf(list + k, sizeof list - k, "%s:", env);
-    ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (l > 0) {
-        exe[l] = 0;
-        k += (size_t)snprintf(list + k, sizeof list - k, "%s/../share/fidkit/configs:", dirname(exe));
-    }
-    snprintf(list + k, sizeof list - k, "%s", FK_SOURCE_CONFIG_DIR);
-    char searched[8192];
-    snprintf(searched, sizeof searched, "%s", list);
-    for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        if (!*d)
-            continue;
-        snprintf(out, n, "%s/%s%s", d, name, ext);
-        if (is_file(out))
-            return FK_OK;
-    }
-    return fk_fail(e, FK_ERR_IO, "no backbone config '%s' (looked in %s); `fidkit backbones` lists "
-                   "the configs found", name, searched);
-}
-
-fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_error *e)
-{
-    char dirbuf[1024];
-    snprintf(dirbuf, sizeof dirbuf, "%s", c->path);
-    const char *cdir = dirname(dirbuf);
-    const char *w = c->weights_file;
-    if (w[0] == '/') {
-        snprintf(out, n, "%s", w);
-        if (is_file(out))
-            return FK_OK;
-    } else if (strchr(w, '/')) {
-        snprintf(out, n, "%s/%s", cdir, w);
-        if (is_file(out))
-            return FK_OK;
-    } else {
-        char looked[2048] = "";
-        size_t k = 0;
-        const char *env = getenv("FIDKIT_WEIGHTS_PATH");
-        char list[4096] = "";
-        if (env)
-            snprintf(list, sizeof list, "%s:", env);
-        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-        size_t l = strlen(list);
-        if (xdg && *xdg)
-            snprintf(list + l, sizeof list - l, "%s/fidkit:", xdg);
-        else if (home)
-            snprintf(list + l, sizeof list - l, "%s/.cache/fidkit:", home);
-        l = strlen(list);
-        snprintf(list + l, sizeof list - l, "/usr/share/fidkit/weights:%s", cdir);
-        for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-            if (!*d)
-                continue;
-            snprintf(out, n, "%s/%s", d, w);
-            if (is_file(out))
-                return FK_OK;
-            k += (size_t)snprintf(looked + k, k < sizeof looked ? sizeof looked - k : 0, "%s%s",
-                                  k ? ", " : "", d);
-            if (k >= sizeof looked)
-                k = sizeof looked - 1;
-        }
-        return fk_fail(e, FK_ERR_IO,
-                       "%s: weights file '%s' not found (looked in %s).%s%s%s Put it in one of "
-                       "those folders or set FIDKIT_WEIGHTS_PATH; its SHA-256 is %s. Or score "
-                       "with seeded random weights instead: a config with 'weights: {random: SEED}' "
-                       "such as configs/%s*_random.yaml "
-                       "(a different ruler: its scores carry their own tag)",
-                       c->path, w, looked, c->weights_source[0] ? " Download it from " : "",
-                       c->weights_source, c->weights_source[0] ? "." : "",
-                       c->weights_sha256[0] ? c->weights_sha256 : "not given", c->plugin);
-    }
-    return fk_fail(e, FK_ERR_IO, "%s: weights file '%s' not found", c->path, out);
 }
 
 void fk_config_tag(const fk_config *c, const char *sha, fk_tag *t)

@@ -54,9 +54,6 @@ static fk_status find_bpe(const fk_config *c, const char *given, char *out, size
         return FK_OK;
     }
     const char *opt = config_option(c, "bpe");
-    fk_config probe = *c;
-    probe.weights_sha256[0] = 0;
-    probe.weights_source[0] = 0;
     if (!opt[0] && !c->random_weights) {
         char w[1024], dir[1024];
         if (fk_config_weights_path(c, w, sizeof w, NULL) == FK_OK) {
@@ -66,15 +63,12 @@ static fk_status find_bpe(const fk_config *c, const char *given, char *out, size
                 return FK_OK;
         }
     }
-    snprintf(probe.weights_file, sizeof probe.weights_file, "%s", opt[0] ? opt : BPE_DEFAULT);
-    if (fk_config_weights_path(&probe, out, n, NULL) == FK_OK)
-        return FK_OK;
-    return fk_fail(e, FK_ERR_IO,
-                   "%s: the CLIP tokenizer's merge list '%s' was not found (beside the weights, in "
-                   "$FIDKIT_WEIGHTS_PATH, ~/.cache/fidkit, /usr/share/fidkit/weights or the config's "
-                   "folder). It ships with OpenAI's CLIP (clip/bpe_simple_vocab_16e6.txt.gz); give it "
-                   "with --bpe FILE or the config option bpe",
-                   c->path, probe.weights_file);
+    /* Looked for (and fetched, if the config lists it in side_files) as weights are. */
+    fk_status st = fk_config_file_path(c, opt[0] ? opt : BPE_DEFAULT, out, n, e);
+    if (st)
+        fk_fail_prefix(e, "the CLIP tokenizer's merge list (give it with --bpe FILE or the config "
+                       "option bpe)");
+    return st;
 }
 
 /* ---- output ----------------------------------------------------------- */

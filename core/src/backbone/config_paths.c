@@ -1,0 +1,321 @@
+/* Where configs and the files they name are found: the config search path,
+ * the weights search path, the weights cache, and the one resolver every
+ * command goes through (fk_config_file_path), which is also where a missing
+ * file is fetched on first use. */
+#include "fidkit/config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backbone/config_internal.h"
+#include "fidkit/fetch.h"
+
+static int is_file(const char *p)
+{
+    struct stat sb;
+    return !stat(p, &sb) && S_ISREG(sb.st_mode);
+}
+
+static int is_dir(const char *p)
+{
+    struct stat sb;
+    return !stat(p, &sb) && S_ISDIR(sb.st_mode);
+}
+
+#ifndef FK_SOURCE_CONFIG_DIR
+#define FK_SOURCE_CONFIG_DIR ""
+#endif
+
+/* $FIDKIT_CONFIG_PATH, the install's share/fidkit/configs, the source tree's
+ * configs/, as a colon list. */
+static void config_dirs(char *list, size_t cap)
+{
+    char exe[1024];
+    size_t k = 0;
+    list[0] = 0;
+    const char *env = getenv("FIDKIT_CONFIG_PATH");
+    if (env && *env)
+        k += (size_t)snprintf(list + k, cap - k, "%s:", env);
+    ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (l > 0 && k < cap) {
+        exe[l] = 0;
+        k += (size_t)snprintf(list + k, cap - k, "%s/../share/fidkit/configs:", dirname(exe));
+    }
+    if (k < cap)
+        snprintf(list + k, cap - k, "%s", FK_SOURCE_CONFIG_DIR);
+}
+
+fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e)
+{
+    if (is_file(name)) {
+        snprintf(out, n, "%s", name);
+        return FK_OK;
+    }
+    if (strchr(name, '/'))
+        return fk_fail(e, FK_ERR_IO, "%s: no such config file", name);
+    const char *ext = strstr(name, ".yaml") ? "" : ".yaml";
+    char list[8192], searched[8192];
+    config_dirs(list, sizeof list);
+    snprintf(searched, sizeof searched, "%s", list);
+    for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        if (!*d)
+            continue;
+        snprintf(out, n, "%s/%s%s", d, name, ext);
+        if (is_file(out))
+            return FK_OK;
+    }
+    return fk_fail(e, FK_ERR_IO, "no backbone config '%s' (looked in %s); `fidkit backbones` lists "
+                   "the configs found", name, searched);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    const char *bx = strrchr(x, '/'), *by = strrchr(y, '/');
+    return strcmp(bx ? bx + 1 : x, by ? by + 1 : y);
+}
+
+void fk_config_list_free(char **paths, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+fk_status fk_config_list(char ***paths, int *count, fk_error *e)
+{
+    char list[8192];
+    config_dirs(list, sizeof list);
+    char **v = NULL;
+    int n = 0, cap = 0;
+    for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        DIR *dir = *d ? opendir(d) : NULL;
+        if (!dir)
+            continue;
+        for (struct dirent *de; (de = readdir(dir));) {
+            size_t l = strlen(de->d_name);
+            if (l < 6 || strcmp(de->d_name + l - 5, ".yaml") || de->d_name[0] == '.')
+                continue;
+            int dup = 0;   /* the first folder that has a name wins, as in fk_config_find */
+            for (int i = 0; i < n && !dup; i++)
+                dup = !strcmp(strrchr(v[i], '/') + 1, de->d_name);
+            if (dup)
+                continue;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 32;
+                char **nv = realloc(v, (size_t)cap * sizeof *v);
+                if (!nv) {
+                    closedir(dir);
+                    fk_config_list_free(v, n);
+                    return fk_fail(e, FK_ERR_NOMEM, "out of memory");
+                }
+                v = nv;
+            }
+            size_t pl = strlen(d) + l + 2;
+            if (!(v[n] = malloc(pl))) {
+                closedir(dir);
+                fk_config_list_free(v, n);
+                return fk_fail(e, FK_ERR_NOMEM, "out of memory");
+            }
+            snprintf(v[n++], pl, "%s/%s", d, de->d_name);
+        }
+        closedir(dir);
+    }
+    if (n)
+        qsort(v, (size_t)n, sizeof *v, by_name);
+    *paths = v;
+    *count = n;
+    return FK_OK;
+}
+
+/* The cache folder itself: $XDG_CACHE_HOME/fidkit, else ~/.cache/fidkit. */
+static int cache_folder(char *out, size_t n)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, n, "%s/fidkit", xdg);
+    else if (home && *home)
+        snprintf(out, n, "%s/.cache/fidkit", home);
+    else
+        return 0;
+    return 1;
+}
+
+void fk_weights_search_path(const fk_config *c, char *out, size_t n)
+{
+    size_t k = 0;
+    char cache[1024];
+    out[0] = 0;
+    const char *env = getenv("FIDKIT_WEIGHTS_PATH");
+    if (env && *env)
+        k += (size_t)snprintf(out + k, k < n ? n - k : 0, "%s:", env);
+    if (cache_folder(cache, sizeof cache))
+        k += (size_t)snprintf(out + k, k < n ? n - k : 0, "%s:", cache);
+    k += (size_t)snprintf(out + k, k < n ? n - k : 0, "/usr/share/fidkit/weights");
+    if (c) {
+        char dirbuf[1024];
+        snprintf(dirbuf, sizeof dirbuf, "%s", c->path);
+        snprintf(out + k, k < n ? n - k : 0, ":%s", dirname(dirbuf));
+    }
+}
+
+/* mkdir -p for the cache folder (0700 for new parts: it is per user). */
+static int make_dirs(const char *path)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(p, 0700) && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    return mkdir(p, 0700) && errno != EEXIST ? -1 : 0;
+}
+
+fk_status fk_weights_cache_dir(char *out, size_t n, fk_error *e)
+{
+    const char *env = getenv("FIDKIT_WEIGHTS_PATH");
+    if (env && *env) {
+        char list[4096];
+        snprintf(list, sizeof list, "%s", env);
+        for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save))
+            if (*d && is_dir(d) && !access(d, W_OK | X_OK)) {
+                snprintf(out, n, "%s", d);
+                return FK_OK;
+            }
+    }
+    char cache[1024];
+    if (cache_folder(cache, sizeof cache) && !make_dirs(cache) && !access(cache, W_OK | X_OK)) {
+        snprintf(out, n, "%s", cache);
+        return FK_OK;
+    }
+    if (is_dir("/usr/share/fidkit/weights") && !access("/usr/share/fidkit/weights", W_OK | X_OK)) {
+        snprintf(out, n, "/usr/share/fidkit/weights");
+        return FK_OK;
+    }
+    return fk_fail(e, FK_ERR_IO, "no writable folder for weights: none of $FIDKIT_WEIGHTS_PATH "
+                   "exists and is writable, and the cache %s cannot be made (%s); set "
+                   "FIDKIT_WEIGHTS_PATH to a writable folder", cache_folder(cache, sizeof cache) ?
+                   cache : "($HOME is not set)", strerror(errno));
+}
+
+int fk_config_locate(const fk_config *c, const char *name, char *out, size_t n, char *looked,
+                     size_t nl)
+{
+    char dirbuf[1024];
+    snprintf(dirbuf, sizeof dirbuf, "%s", c->path);
+    const char *cdir = dirname(dirbuf);
+    if (looked && nl)
+        looked[0] = 0;
+    if (name[0] == '/' || strchr(name, '/')) {
+        if (name[0] == '/')
+            snprintf(out, n, "%s", name);
+        else
+            snprintf(out, n, "%s/%s", cdir, name);
+        return is_file(out);
+    }
+    char list[8192];
+    size_t k = 0;
+    fk_weights_search_path(c, list, sizeof list);
+    for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        if (!*d)
+            continue;
+        snprintf(out, n, "%s/%s", d, name);
+        if (is_file(out))
+            return 1;
+        if (looked && k < nl) {
+            k += (size_t)snprintf(looked + k, nl - k, "%s%s", k ? ", " : "", d);
+            if (k >= nl)
+                k = nl - 1;
+        }
+    }
+    out[0] = 0;
+    return 0;
+}
+
+const fk_config_file *fk_config_declared(const fk_config *c, const char *name, fk_config_file *tmp)
+{
+    if (!c->random_weights && !strcmp(name, c->weights_file)) {
+        memset(tmp, 0, sizeof *tmp);
+        snprintf(tmp->file, sizeof tmp->file, "%s", c->weights_file);
+        snprintf(tmp->sha256, sizeof tmp->sha256, "%s", c->weights_sha256);
+        snprintf(tmp->source, sizeof tmp->source, "%s", c->weights_source);
+        tmp->size = c->weights_size;
+        return tmp;
+    }
+    for (int i = 0; i < c->n_side; i++)
+        if (!strcmp(name, c->side[i].file))
+            return &c->side[i];
+    return NULL;
+}
+
+/* The config's stem, for the hint `fidkit weights fetch STEM`. */
+static void config_stem(const fk_config *c, char *out, size_t n)
+{
+    const char *b = strrchr(c->path, '/');
+    snprintf(out, n, "%s", b ? b + 1 : c->path);
+    char *dot = strstr(out, ".yaml");
+    if (dot)
+        *dot = 0;
+}
+
+fk_status fk_config_file_path(const fk_config *c, const char *name, char *out, size_t n,
+                              fk_error *e)
+{
+    char looked[1024];
+    if (fk_config_locate(c, name, out, n, looked, sizeof looked))
+        return FK_OK;
+    fk_config_file tmp;
+    const fk_config_file *d = fk_config_declared(c, name, &tmp);
+    int fetchable = d && d->sha256[0] && d->source[0];
+    char stem[1024];
+    config_stem(c, stem, sizeof stem);
+    if (fetchable && fk_fetch_auto()) {
+        fk_fetch_options o;
+        fk_fetch_options_init(&o);
+        int fetched = 0;
+        fk_status st = fk_fetch_config_file(c, name, &o, out, n, &fetched, e);
+        if (st)
+            fk_fail_prefix(e, "%s: '%s' is missing and fetching it failed", c->path, name);
+        return st;
+    }
+    const char *why = !fetchable ? ""
+                      : fk_fetch_offline() ? " Offline (FIDKIT_OFFLINE=1 or --offline): nothing was downloaded."
+                                           : "";
+    char how[1024];
+    if (fetchable)
+        snprintf(how, sizeof how, " `fidkit weights fetch %.200s` downloads and verifies it (as does "
+                 "any command run on a terminal or with FIDKIT_AUTO_FETCH=1).", stem);
+    else
+        how[0] = 0;
+    if (name[0] == '/' || strchr(name, '/'))
+        return fk_fail(e, FK_ERR_IO, "%s: file '%s' not found.%s%s", c->path, out, why, how);
+    if (d == NULL || strcmp(name, c->weights_file))
+        return fk_fail(e, FK_ERR_IO, "%s: file '%s' not found (looked in %s).%s%s%s%s%s", c->path,
+                       name, looked, why, how, d && d->source[0] ? " It comes from " : "",
+                       d ? d->source : "", d && d->source[0] ? "." : "");
+    return fk_fail(e, FK_ERR_IO,
+                   "%s: weights file '%s' not found (looked in %s).%s%s%s%s%s Or put it in one of "
+                   "those folders or set FIDKIT_WEIGHTS_PATH; its SHA-256 is %s. Or score with "
+                   "seeded random weights: a config with 'weights: {random: SEED}' such as "
+                   "configs/%s*_random.yaml (a different ruler with its own tag)",
+                   c->path, name, looked, why, c->weights_source[0] ? " Download it from " : "",
+                   c->weights_source, c->weights_source[0] ? "." : "", how,
+                   c->weights_sha256[0] ? c->weights_sha256 : "not given", c->plugin);
+}
+
+fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_error *e)
+{
+    if (c->random_weights)
+        return fk_fail(e, FK_ERR_ARG, "%s: random weights have no weights file", c->path);
+    return fk_config_file_path(c, c->weights_file, out, n, e);
+}
