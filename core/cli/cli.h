@@ -97,7 +97,7 @@ int fk_cmd_clipscore(int argc, char **argv);
 int fk_cmd_sweep(int argc, char **argv);
 int fk_cmd_weights(int argc, char **argv);
 /* Takes --offline out of argv (sets FIDKIT_OFFLINE=1) and, when stderr is a
- * terminal, sets FIDKIT_AUTO_FETCH=1 unless it is set (cmd_weights.c). */
+ * terminal, sets FIDKIT_AUTO_FETCH=1 unless it is set (common.c). */
 void fk_cli_fetch_policy(int *argc, char **argv);
 /* Splits a comma list in place into at most cap names; returns how many. */
 int fk_cli_split_list(char *s, const char **out, int cap);

@@ -89,3 +89,20 @@ void fk_cli_progress_done(fk_cli_progress *p)
         fputc('\n', stderr);
     p->shown = 0;
 }
+
+/* --offline on any command, and auto-fetch when a person watches stderr. */
+void fk_cli_fetch_policy(int *argc, char **argv)
+{
+    int k = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--offline"))
+            setenv("FIDKIT_OFFLINE", "1", 1);
+        else
+            argv[k++] = argv[i];
+    }
+    argv[k] = NULL;
+    *argc = k;
+    /* On a terminal a person can see what is downloaded (and stop it). */
+    if (isatty(STDERR_FILENO) && !getenv("FIDKIT_AUTO_FETCH"))
+        setenv("FIDKIT_AUTO_FETCH", "1", 0);
+}
