@@ -128,7 +128,8 @@ static int cmd_fetch(int argc, char **argv)
                                  &n_names) : -1;
     if (r || !all == !n_names) {
         free(names);
-        return r > 0 ? FK_EXIT_OK : fk_cli_usage_error("weights", "fetch takes NAME... or --all");
+        return r > 0 ? FK_EXIT_OK
+               : r < 0 ? FK_EXIT_USAGE : fk_cli_usage_error("weights", "fetch takes NAME... or --all");
     }
     fk_error e = {0};
     fk_catalog c;
