@@ -10,6 +10,7 @@
 #include "error.h"
 #include "loader.h"
 #include "moments.h"
+#include "partials.h"
 #include "registry.h"
 #include "stats.h"
 #include "tag.h"
@@ -21,12 +22,25 @@ extern "C" {
 /* Called after each batch with the images done so far and the total. */
 typedef void (*fk_progress_fn)(void *user, int64_t done, int64_t total);
 
+struct fk_extract_options;
+struct fk_feature_set;
+/* A front end that runs several processes (the MPI build of the fidkit
+ * command) takes over extraction here: it has every process extract its
+ * shard (dataset.shard_*) with this hook cleared, and gathers the block
+ * partials and rows in listing order into sets, which then hold what one
+ * process would have computed. libfidkit itself knows nothing of MPI. */
+typedef fk_status (*fk_distribute_fn)(void *user, fk_backbone *b, const char *dataset,
+                                      const struct fk_extract_options *o,
+                                      struct fk_feature_set *sets, fk_error *e);
+
 typedef struct fk_extract_options {
     fk_dataset_options dataset;
     fk_loader_options loader;   /* batch_size 0: the config's */
     int keep_rows;              /* 1: keep every output's feature rows */
     fk_progress_fn progress;
     void *progress_user;
+    fk_distribute_fn distribute;   /* NULL: this process extracts alone */
+    void *distribute_user;
 } fk_extract_options;
 
 fk_extract_options fk_extract_default_options(void);
@@ -38,9 +52,15 @@ typedef struct fk_feature_set {
     fk_moments moments;
     float *rows;          /* n x d when kept, else NULL */
     int64_t skipped;      /* items skipped as undecodable (skip_bad) */
+    fk_partials parts;    /* the block partials of the items extracted */
+    fk_dataset_listing listing; /* the listing and the share extracted */
 } fk_feature_set;
 
-/* sets: fk_backbone_n_outputs(b) of them, filled in output order. */
+/* sets: fk_backbone_n_outputs(b) of them, filled in output order.
+ * Moments are the fixed-tree merge of the block partials (partials.h), so
+ * they do not depend on batch sizes, threads or how the listing is shared
+ * among processes. A shard (o->dataset.shard_count > 0) may be empty: its
+ * sets then have n = 0 and no partials. */
 fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_options *o,
                      fk_feature_set *sets, fk_error *e);
 void fk_feature_set_free(fk_feature_set *s);
