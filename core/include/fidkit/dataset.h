@@ -61,7 +61,8 @@ typedef struct fk_dataset_listing {
     int shard_index, shard_count; /* 0 / 1 for the whole listing */
     int64_t first_block, n_blocks; /* the blocks this dataset holds */
     int64_t first_item;     /* first_block * block: item i here is first_item + i there */
-    uint64_t fingerprint;   /* FNV-1a of the kind and every item name, in order */
+    uint64_t fingerprint;   /* FNV-1a of the canonical path, the kind and every
+                               item name in order */
 } fk_dataset_listing;
 
 fk_dataset_options fk_dataset_default_options(void);

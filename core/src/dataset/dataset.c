@@ -224,7 +224,13 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 static fk_status apply_shard(fk_dataset *ds, const fk_dataset_options *o, fk_error *e)
 {
     fk_dataset_listing *l = &ds->listing;
+    /* Where the listing is (the canonical path: real and generated folders
+     * often hold the same file names), what kind, and every name in order. */
     uint64_t h = 0xcbf29ce484222325ULL;
+    char *where = realpath(ds->path, NULL);
+    const char *w = where ? where : ds->path;
+    h = fnv1a(h, w, strlen(w) + 1);
+    free(where);
     h = fnv1a(h, ds->kind, strlen(ds->kind) + 1);
     for (int64_t i = 0; i < ds->n; i++) {
         const char *nm = ds->names ? ds->names[i] : "";
