@@ -10,6 +10,7 @@
 #include "error.h"
 #include "loader.h"
 #include "moments.h"
+#include "parallel.h"
 #include "partials.h"
 #include "registry.h"
 #include "stats.h"
@@ -22,25 +23,14 @@ extern "C" {
 /* Called after each batch with the images done so far and the total. */
 typedef void (*fk_progress_fn)(void *user, int64_t done, int64_t total);
 
-struct fk_extract_options;
-struct fk_feature_set;
-/* A front end that runs several processes (the MPI build of the fidkit
- * command) takes over extraction here: it has every process extract its
- * shard (dataset.shard_*) with this hook cleared, and gathers the block
- * partials and rows in listing order into sets, which then hold what one
- * process would have computed. libfidkit itself knows nothing of MPI. */
-typedef fk_status (*fk_distribute_fn)(void *user, fk_backbone *b, const char *dataset,
-                                      const struct fk_extract_options *o,
-                                      struct fk_feature_set *sets, fk_error *e);
-
 typedef struct fk_extract_options {
     fk_dataset_options dataset;
     fk_loader_options loader;   /* batch_size 0: the config's */
     int keep_rows;              /* 1: keep every output's feature rows */
     fk_progress_fn progress;
     void *progress_user;
-    fk_distribute_fn distribute;   /* NULL: this process extracts alone */
-    void *distribute_user;
+    /* Several processes share the work (parallel.h); NULL: this one alone. */
+    const fk_parallel *parallel;
 } fk_extract_options;
 
 fk_extract_options fk_extract_default_options(void);

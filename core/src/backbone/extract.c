@@ -53,10 +53,10 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
                      fk_feature_set *sets, fk_error *e)
 {
     fk_extract_options o = opt ? *opt : fk_extract_default_options();
-    if (o.distribute) {
-        fk_distribute_fn f = o.distribute;
-        o.distribute = NULL;
-        return f(o.distribute_user, b, dataset, &o, sets, e);
+    if (o.parallel && o.parallel->extract) {
+        const fk_parallel *p = o.parallel;
+        o.parallel = NULL;
+        return p->extract(p->user, b, dataset, &o, sets, e);
     }
     const fk_config *c = fk_backbone_config(b);
     int nout = fk_backbone_n_outputs(b);

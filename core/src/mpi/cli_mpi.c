@@ -11,6 +11,12 @@
  * what one process computes, and everything after extraction (metrics,
  * intervals, printing, writing files) happens there alone.
  *
+ * FD bootstrap intervals: rank 0 broadcasts the two sets of rows and the
+ * options; rank r computes replicates [r B / K, (r+1) B / K) with
+ * fk_bootstrap_fd_replicates (which draws and discards the earlier
+ * replicates' resamples, so each replicate is the one a single process
+ * draws) and rank 0 gathers the values in replicate order (MPI_Gatherv).
+ *
  * A rank that fails prints "fidkit: rank R of K: <error naming the file>"
  * and calls MPI_Abort, which ends every rank at once: nothing hangs, and
  * nothing is written since rank 0 writes only after extraction. */
@@ -70,6 +76,15 @@ static int default_threads(void)
 }
 
 /* ---- jobs ------------------------------------------------------------------ */
+
+/* A job to every rank: its length, then its JSON text; length 0 is "stop". */
+static void bcast_job(const char *job)
+{
+    long long len = (long long)strlen(job) + 1;
+    MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+    MPI_Bcast((void *)job, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+}
+
 
 static char *job_json(fk_backbone *b, const char *dataset, const fk_extract_options *o)
 {
@@ -215,8 +230,9 @@ static fk_status gather_shares(fk_feature_set *sets, int nout, int keep_rows, fk
     return st;
 }
 
-static fk_status distribute(void *user, fk_backbone *b, const char *dataset,
-                            const fk_extract_options *o, fk_feature_set *sets, fk_error *e)
+static fk_status distribute(void *user, struct fk_backbone *b, const char *dataset,
+                            const struct fk_extract_options *o, struct fk_feature_set *sets,
+                            fk_error *e)
 {
     (void)user;
     /* Perturbation hooks (sweeps) and explicit shards stay in this process. */
@@ -225,9 +241,7 @@ static fk_status distribute(void *user, fk_backbone *b, const char *dataset,
     char *job = job_json(b, dataset, o);
     if (!job)
         return fk_fail(e, FK_ERR_NOMEM, "out of memory");
-    long long len = (long long)strlen(job) + 1;
-    MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
-    MPI_Bcast(job, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+    bcast_job(job);
     free(job);
 
     fk_extract_options mine = *o;
@@ -256,6 +270,105 @@ static fk_status distribute(void *user, fk_backbone *b, const char *dataset,
     return st;
 }
 
+/* ---- FD bootstrap replicates ------------------------------------------- */
+
+/* MPI counts are int: large row sets go in pieces. */
+static void bcast_floats(float *p, int64_t n)
+{
+    const int64_t piece = (int64_t)1 << 30;
+    for (int64_t at = 0; at < n; at += piece)
+        MPI_Bcast(p + at, (int)(n - at < piece ? n - at : piece), MPI_FLOAT, 0, MPI_COMM_WORLD);
+}
+
+static void replicate_range(int B, int r, int *first, int *count)
+{
+    *first = (int)((int64_t)r * B / W.size);
+    *count = (int)((int64_t)(r + 1) * B / W.size) - *first;
+}
+
+/* Every rank: its replicates, gathered to rank 0 in replicate order. */
+static fk_status boot_share(const fk_features *x, const fk_features *y, const fk_boot_options *o,
+                            double *values, fk_error *e)
+{
+    int first, count;
+    replicate_range(o->replicates, W.rank, &first, &count);
+    double *mine = malloc((size_t)(count > 0 ? count : 1) * sizeof *mine);
+    if (!mine)
+        die(&(fk_error){.msg = "out of memory for bootstrap replicates"}, FK_ERR_NOMEM);
+    fk_status st = fk_bootstrap_fd_replicates(x, y, o, first, count, mine, e);
+    if (st)
+        die(e, st);
+    int *cnt = NULL, *dis = NULL;
+    if (W.rank == 0) {
+        cnt = malloc((size_t)W.size * sizeof *cnt);
+        dis = malloc((size_t)W.size * sizeof *dis);
+        if (!cnt || !dis)
+            die(&(fk_error){.msg = "out of memory"}, FK_ERR_NOMEM);
+        for (int r = 0; r < W.size; r++)
+            replicate_range(o->replicates, r, &dis[r], &cnt[r]);
+    }
+    MPI_Gatherv(mine, count, MPI_DOUBLE, values, cnt, dis, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    free(mine);
+    free(cnt);
+    free(dis);
+    return FK_OK;
+}
+
+static fk_status fd_replicates(void *user, const fk_features *x, const fk_features *y,
+                               const fk_boot_options *o, double *values, fk_error *e)
+{
+    (void)user;
+    cJSON *j = cJSON_CreateObject();
+    char seed[24];
+    snprintf(seed, sizeof seed, "%" PRIu64, o->seed);
+    cJSON_AddStringToObject(j, "type", "bootfd");
+    cJSON_AddStringToObject(j, "seed", seed);
+    cJSON_AddNumberToObject(j, "replicates", o->replicates);
+    cJSON_AddNumberToObject(j, "level", o->level);
+    cJSON_AddNumberToObject(j, "single_precision", o->single_precision);
+    cJSON_AddNumberToObject(j, "fd_method", (double)o->fd.method);
+    cJSON_AddNumberToObject(j, "fd_eps", o->fd.eps);
+    cJSON_AddNumberToObject(j, "fd_single", o->fd.single_precision);
+    cJSON_AddNumberToObject(j, "nx", (double)x->n);
+    cJSON_AddNumberToObject(j, "ny", (double)y->n);
+    cJSON_AddNumberToObject(j, "d", x->d);
+    char *job = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    if (!job)
+        return fk_fail(e, FK_ERR_NOMEM, "out of memory");
+    bcast_job(job);
+    free(job);
+    bcast_floats((float *)x->x, x->n * x->d);
+    bcast_floats((float *)y->x, y->n * y->d);
+    return boot_share(x, y, o, values, e);
+}
+
+static void serve_boot(const cJSON *j)
+{
+    fk_error e = {0};
+    fk_boot_options o = fk_boot_default_options();
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(j, "seed");
+    o.seed = cJSON_IsString(seed) ? strtoull(seed->valuestring, NULL, 10) : 0;
+    o.replicates = (int)jnum(j, "replicates");
+    o.level = jnum(j, "level");
+    o.single_precision = (int)jnum(j, "single_precision");
+    o.fd.method = (fk_fd_method)(int)jnum(j, "fd_method");
+    o.fd.eps = jnum(j, "fd_eps");
+    o.fd.single_precision = (int)jnum(j, "fd_single");
+    int64_t nx = (int64_t)jnum(j, "nx"), ny = (int64_t)jnum(j, "ny");
+    int d = (int)jnum(j, "d");
+    float *rx = malloc((size_t)(nx > 0 ? nx : 1) * d * sizeof(float));
+    float *ry = malloc((size_t)(ny > 0 ? ny : 1) * d * sizeof(float));
+    if (!rx || !ry || d < 1)
+        die(&(fk_error){.msg = "out of memory for the bootstrap's rows"}, FK_ERR_NOMEM);
+    bcast_floats(rx, nx * d);
+    bcast_floats(ry, ny * d);
+    fk_features x = fk_features_view(rx, nx, d), y = fk_features_view(ry, ny, d);
+    boot_share(&x, &y, &o, NULL, &e);
+    free(rx);
+    free(ry);
+}
+
 /* ---- the other ranks ----------------------------------------------------- */
 
 typedef struct served {
@@ -268,6 +381,12 @@ static void serve_job(const char *text, served *sv)
     fk_error e = {0};
     fk_status st;
     cJSON *j = cJSON_Parse(text);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "bootfd")) {
+        serve_boot(j);
+        cJSON_Delete(j);
+        return;
+    }
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(j, "config");
     const cJSON *ds = cJSON_GetObjectItemCaseSensitive(j, "dataset");
     const cJSON *outs = cJSON_GetObjectItemCaseSensitive(j, "outputs");
@@ -377,8 +496,7 @@ int fk_cli_mpi_start(int *argc, char ***argv)
 
 void fk_cli_mpi_attach(fk_extract_options *ex)
 {
-    if (W.on && W.rank == 0 && W.size > 1) {
-        ex->distribute = distribute;
-        ex->distribute_user = &W;
-    }
+    static const fk_parallel ranks = {&W, distribute, fd_replicates};
+    if (W.on && W.rank == 0 && W.size > 1)
+        ex->parallel = &ranks;
 }
