@@ -443,3 +443,27 @@ Test(scale, a_failing_rank_ends_the_job_naming_the_file)
     snprintf(p2, sizeof p2, "%s/skip2.npz", t);
     assert_same_stats(p1, p2);
 }
+
+/* A sweep under mpirun runs on rank 0 (points are not shared among ranks)
+ * and writes the results one process writes. */
+Test(scale, a_sweep_under_mpirun_writes_the_single_process_results)
+{
+    NEED_MPI();
+    const char *t = fk_test_tmpdir();
+    const char *y = fx("sweep.yaml");
+    int rc = run_mpi(0, "sweep '%s' --out %s/one --quiet", y, t);
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = run_mpi(2, "sweep '%s' --out %s/two --quiet", y, t);
+    cr_assert_eq(rc, 0, "%s", out);
+    char a[1200], b[1200];
+    snprintf(a, sizeof a, "%s/one/results.csv", t);
+    snprintf(b, sizeof b, "%s/two/results.csv", t);
+    char *x = NULL, *z = NULL;
+    size_t nx = 0, nz = 0;
+    fk_error e;
+    cr_assert_eq(fk_read_file(a, 1 << 20, &x, &nx, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_read_file(b, 1 << 20, &z, &nz, &e), FK_OK, "%s", e.msg);
+    cr_assert(nx > 100 && nx == nz && !memcmp(x, z, nx), "results.csv differ:\n%s\n%s", x, z);
+    free(x);
+    free(z);
+}

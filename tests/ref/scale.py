@@ -1,7 +1,7 @@
 """Fixtures for test_scale: two sample sets, an image folder with one file
-that is not an image, the tiny_pool configs, and numpy's mean and covariance
-of the features the test extracts are computed in the test itself from the
-extracted rows (two-pass, long double), independently of the block tree."""
+that is not an image, the tiny_pool configs and a small sweep. The test's
+reference for the moments is a two-pass mean and covariance (long double)
+of the extracted rows, independent of the block tree."""
 import os
 import sys
 
@@ -42,3 +42,19 @@ batch_size: 6
 for v in ("g4", "g8"):
     with open(os.path.join(out, "tiny_%s.yaml" % v), "w") as f:
         f.write(cfg.format(v=v))
+
+with open(os.path.join(out, "sweep.yaml"), "w") as f:
+    f.write("""fidkit_sweep: 1
+name: scale
+real: a.npz
+fake: b.npz
+backbones: [tiny_g4.yaml]
+metrics: [fid, kid]
+n: 20
+seed: 3
+ci: bootstrap
+replicates: 20
+axes:
+  perturbation: [gaussian_noise]
+  level: [0, 1]
+""")
