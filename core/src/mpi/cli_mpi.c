@@ -2,7 +2,7 @@
  * linked into the command, never into libfidkit).
  *
  * Rank 0 runs the command. Every extraction it starts goes through
- * fk_extract_options.distribute: rank 0 broadcasts the job (config path,
+ * fk_extract_options.parallel (parallel.h): rank 0 broadcasts the job (config path,
  * outputs, dataset, options) to the other ranks, which serve jobs in a loop;
  * each rank extracts its shard (rank r of K, whole blocks of the listing),
  * the ranks send their block partials to rank 0, which pushes them in rank
