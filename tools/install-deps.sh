@@ -10,6 +10,7 @@ libcjson-dev libzip-dev libmd-dev zlib1g-dev libcurl4-openssl-dev
 libjpeg62-turbo-dev libwebp-dev libtiff-dev
 libtorch-dev
 libplplot-dev plplot-driver-cairo
+libopenmpi-dev openmpi-bin
 python3 python3-numpy python3-scipy python3-pil python3-torch python3-torchvision
 python3-regex python3-skimage"
 

@@ -47,7 +47,9 @@ typedef struct fk_cli_extract {
     int batch_size, threads, skip_bad, gray16;
     int64_t limit, subset;
     uint64_t seed;               /* UINT64_MAX: not given */
-    fk_opt table[12];
+    const char *shard;           /* "I/K" (--shard), NULL: the whole dataset */
+    int64_t block;               /* --block: items per block of the listing */
+    fk_opt table[16];
 } fk_cli_extract;
 
 #define FK_CLI_DEFAULT_BACKBONE FK_DEFAULT_BACKBONE
@@ -63,10 +65,22 @@ typedef struct fk_cli_extract {
     "  --skip-bad              skip undecodable images (counted in the report)\n"       \
     "                          instead of stopping at the first\n"                      \
     "  --gray16-pil            clip 16-bit greyscale at 255 as PIL does\n"              \
+    "  --shard I/K             only shard I of K of the sorted listing (whole blocks;\n"  \
+    "                          `fidkit merge` joins the parts; docs/scale.md)\n"          \
+    "  --block N               items per block of the listing (default 1024)\n"        \
     "  --quiet                 no progress bar\n"                                       \
     "  --json                  print one JSON object (schema fidkit-result/1)\n"
 
 void fk_cli_extract_init(fk_cli_extract *o);
+/* "I/K" with 0 <= I < K to its numbers; -1 when malformed. */
+int fk_cli_parse_shard(const char *s, int *index, int *count);
+/* In the MPI build, launched by mpirun/srun: extraction is shared among the
+ * ranks (core/src/mpi); elsewhere it does nothing. */
+void fk_cli_mpi_attach(fk_extract_options *ex);
+/* Starts MPI when launched by mpirun/srun; a rank other than 0 serves
+ * rank 0's extractions and returns its exit status, rank 0 and a plain
+ * process get -1 and go on. */
+int fk_cli_mpi_start(int *argc, char ***argv);
 /* Applies the parsed values to o->ex; call after fk_cli_parse. */
 void fk_cli_extract_finish(fk_cli_extract *o);
 /* The progress bar of an extraction: on stderr, on a terminal only. */
@@ -84,6 +98,7 @@ void fk_cli_print_results(const fk_results *r, const char *cmd, int json);
 int fk_cli_fail(const char *cmd, const fk_error *e, int json);
 /* Subcommands (cmd_*.c). */
 int fk_cmd_fd(int argc, char **argv);
+int fk_cmd_merge(int argc, char **argv);
 int fk_cmd_stats_info(int argc, char **argv);
 int fk_cmd_demo(int argc, char **argv);
 int fk_cmd_stats(int argc, char **argv);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "fidkit/shard.h"
 
 static const char usage_text[] =
     "usage: fidkit stats DATASET -o FILE.npz [options]\n"
@@ -45,10 +46,12 @@ int fk_cmd_stats(int argc, char **argv)
     fk_stats s;
     char *prov = NULL;
     int64_t skipped = 0;
-    fk_status st = fk_dataset_stats(pos[0], &eo, &s, &skipped, &prov, &e);
-    fk_cli_progress_done(&p);
-    if (!st)
+    fk_status st;
+    if (eo.extract.dataset.shard_count > 0) /* a part for `fidkit merge` */
+        st = fk_dataset_stats_part(pos[0], &eo, output, &s, &skipped, &e);
+    else if (!(st = fk_dataset_stats(pos[0], &eo, &s, &skipped, &prov, &e)))
         st = fk_stats_write(output, &s, prov, &e);
+    fk_cli_progress_done(&p);
     if (!st) {
         char ts[FK_TAG_STR_MAX];
         if (o.json) {

@@ -23,6 +23,8 @@ void fk_cli_extract_init(fk_cli_extract *o)
         {"--seed", FK_ARG_U64, &o->seed, 0, NULL},
         {"--skip-bad", FK_ARG_FLAG, &o->skip_bad, 0, NULL},
         {"--gray16-pil", FK_ARG_FLAG, &o->gray16, 0, NULL},
+        {"--shard", FK_ARG_STR, &o->shard, 0, NULL},
+        {"--block", FK_ARG_I64, &o->block, 1, NULL},
         {"--quiet", FK_ARG_FLAG, &o->quiet, 0, NULL},
         {"--json", FK_ARG_FLAG, &o->json, 0, NULL},
         {NULL, 0, NULL, 0, NULL},
@@ -46,6 +48,29 @@ void fk_cli_extract_finish(fk_cli_extract *o)
         o->ex.dataset.seed = o->seed;
     o->ex.loader.skip_bad |= o->skip_bad;
     o->ex.dataset.decode.gray16_pil_clip |= o->gray16;
+    if (o->block)
+        o->ex.dataset.block = o->block;
+    if (o->shard && fk_cli_parse_shard(o->shard, &o->ex.dataset.shard_index,
+                                       &o->ex.dataset.shard_count)) {
+        fprintf(stderr, "fidkit: --shard '%s': expected I/K with 0 <= I < K\n", o->shard);
+        exit(FK_EXIT_USAGE);
+    }
+    fk_cli_mpi_attach(&o->ex);
+}
+
+int fk_cli_parse_shard(const char *s, int *index, int *count)
+{
+    char *end;
+    long i = strtol(s, &end, 10);
+    if (end == s || *end != '/' || i < 0)
+        return -1;
+    const char *k0 = end + 1;
+    long k = strtol(k0, &end, 10);
+    if (end == k0 || *end || k < 1 || k > 1 << 20 || i >= k)
+        return -1;
+    *index = (int)i;
+    *count = (int)k;
+    return 0;
 }
 
 static double now(void)

@@ -16,6 +16,7 @@ static const fk_command commands[] = {
     {"clipscore", "CLIP-Score of (image, caption) pairs, in a named convention", fk_cmd_clipscore},
     {"adm", "the ADM evaluator's IS, FID, sFID, precision, recall", fk_cmd_adm},
     {"extract", "keep a dataset's feature rows for later metrics", fk_cmd_extract},
+    {"merge", "join the shards of `stats --shard` or `extract --shard` into one file", fk_cmd_merge},
     {"fd", "Fréchet distance between two stats files", fk_cmd_fd},
     {"stats-info", "what a stats file holds: d, N, tag, provenance", fk_cmd_stats_info},
     {"backbones", "the backbone plugins found and their outputs", fk_cmd_backbones},
@@ -78,6 +79,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     fk_cli_fetch_policy(&argc, argv);   /* --offline, and auto-fetch on a terminal */
+    /* Under mpirun/srun (MPI build): ranks other than 0 serve extraction and
+     * end here; rank 0 runs the command. */
+    int worker_exit = fk_cli_mpi_start(&argc, &argv);
+    if (worker_exit >= 0)
+        return worker_exit;
     if (argc < 2 || fk_cli_is_help(argv[1])) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? FK_EXIT_USAGE : FK_EXIT_OK;

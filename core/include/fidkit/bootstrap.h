@@ -54,6 +54,7 @@
 #include "error.h"
 #include "features.h"
 #include "frechet.h"
+#include "parallel.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,6 +69,8 @@ typedef struct fk_boot_options {
     int single_precision; /* fk_bootstrap_fd only: 1 = replicates in float32 (SYRK and
                              the eigenvalues; default), 0 = double */
     fk_fd_options fd;     /* fk_bootstrap_fd only */
+    const fk_parallel *parallel; /* fk_bootstrap_fd only: replicates computed by
+                                    several processes (parallel.h); NULL: here */
 } fk_boot_options;
 
 fk_boot_options fk_boot_default_options(void);
@@ -93,6 +96,13 @@ fk_status fk_bootstrap(const fk_features *x, const fk_features *y, fk_boot_stati
 fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
                           const fk_boot_options *opt, fk_boot_result *r, double *values,
                           fk_error *e);
+
+/* Replicates first .. first + count - 1 of fk_bootstrap_fd (the draws of
+ * the earlier ones are made and discarded, so replicate b is the same
+ * whoever computes it) into values[0..count): how processes share them. */
+fk_status fk_bootstrap_fd_replicates(const fk_features *x, const fk_features *y,
+                                     const fk_boot_options *opt, int first, int count,
+                                     double *values, fk_error *e);
 
 /* The statistic fk_bootstrap_fd computes, usable with fk_bootstrap (ctx: a
  * const fk_fd_options * or NULL): FD of the two sets' mean and covariance. */

@@ -22,7 +22,12 @@
  *
  * limit / random_subset: the subset is chosen by selection sampling driven by
  * splitmix64(seed) (docs/datasets.md gives the exact algorithm), so it is the
- * same on every platform, and its items keep their dataset order. */
+ * same on every platform, and its items keep their dataset order.
+ *
+ * shard_index / shard_count: after limit / subset, the listing is cut into
+ * blocks of `block` items (fidkit/partials.h) and shard I of K keeps blocks
+ * [floor(I L / K), floor((I+1) L / K)) of the L blocks: contiguous, whole
+ * blocks, the same on every machine. A shard may be empty (K > L). */
 #ifndef FIDKIT_DATASET_H
 #define FIDKIT_DATASET_H
 
@@ -43,7 +48,22 @@ typedef struct fk_dataset_options {
     uint64_t seed;
     const char *member;     /* .npz member holding samples; NULL = "arr_0" */
     fk_decode_options decode;
+    int shard_index;        /* keep shard I of shard_count (see above) */
+    int shard_count;        /* 0: the whole listing */
+    int64_t block;          /* items per block; 0 = FK_BLOCK_DEFAULT */
 } fk_dataset_options;
+
+/* What a dataset holds of its listing: a shard's place in the whole. */
+typedef struct fk_dataset_listing {
+    int64_t items;          /* items of the whole listing (after limit / subset) */
+    int64_t block;          /* items per block */
+    int64_t blocks;         /* ceil(items / block) */
+    int shard_index, shard_count; /* 0 / 1 for the whole listing */
+    int64_t first_block, n_blocks; /* the blocks this dataset holds */
+    int64_t first_item;     /* first_block * block: item i here is first_item + i there */
+    uint64_t fingerprint;   /* FNV-1a of the canonical path, the kind and every
+                               item name in order */
+} fk_dataset_listing;
 
 fk_dataset_options fk_dataset_default_options(void);
 
@@ -52,6 +72,8 @@ fk_status fk_dataset_open(const char *path, const fk_dataset_options *o, fk_data
 void fk_dataset_close(fk_dataset *ds);
 
 int64_t fk_dataset_size(const fk_dataset *ds);
+/* The listing and this dataset's share of it. */
+const fk_dataset_listing *fk_dataset_listing_of(const fk_dataset *ds);
 const char *fk_dataset_kind(const fk_dataset *ds);   /* "folder", "zip", "npz", ... */
 const char *fk_dataset_path(const fk_dataset *ds);
 /* For messages and reports: the relative path (folder), the path as written

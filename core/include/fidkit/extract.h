@@ -11,6 +11,8 @@
 #include "featset.h"
 #include "loader.h"
 #include "moments.h"
+#include "parallel.h"
+#include "partials.h"
 #include "registry.h"
 #include "stats.h"
 #include "tag.h"
@@ -28,6 +30,8 @@ typedef struct fk_extract_options {
     int keep_rows;              /* 1: keep every output's feature rows */
     fk_progress_fn progress;
     void *progress_user;
+    /* Several processes share the work (parallel.h); NULL: this one alone. */
+    const fk_parallel *parallel;
 } fk_extract_options;
 
 fk_extract_options fk_extract_default_options(void);
@@ -39,9 +43,15 @@ typedef struct fk_feature_set {
     fk_moments moments;
     float *rows;          /* n x d when kept, else NULL */
     int64_t skipped;      /* items skipped as undecodable (skip_bad) */
+    fk_partials parts;    /* the block partials of the items extracted */
+    fk_dataset_listing listing; /* the listing and the share extracted */
 } fk_feature_set;
 
-/* sets: fk_backbone_n_outputs(b) of them, filled in output order. */
+/* sets: fk_backbone_n_outputs(b) of them, filled in output order.
+ * Moments are the fixed-tree merge of the block partials (partials.h), so
+ * they do not depend on batch sizes, threads or how the listing is shared
+ * among processes. A shard (o->dataset.shard_count > 0) may be empty: its
+ * sets then have n = 0 and no partials. */
 fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_options *o,
                      fk_feature_set *sets, fk_error *e);
 void fk_feature_set_free(fk_feature_set *s);

@@ -36,6 +36,13 @@ fk_status fk_stats_read(const char *path, fk_stats *s, fk_error *e);
 fk_status fk_stats_write(const char *path, const fk_stats *s, const char *extra_json,
                          fk_error *e);
 
+/* Same, with further members (names[i] = arrays[i]) that pytorch-fid and
+ * clean-fid ignore: the block partials of a shard (fidkit/shard.h). */
+struct fk_array;
+fk_status fk_stats_write_with(const char *path, const fk_stats *s, const char *extra_json,
+                              const char *const *names, const struct fk_array *arrays,
+                              int n_arrays, fk_error *e);
+
 void fk_stats_free(fk_stats *s);
 
 /* Stats of the moments of a feature set, tagged with its tag (n >= 2).

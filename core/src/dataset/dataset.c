@@ -1,5 +1,6 @@
 /* Datasets: opening by kind, limit / seeded subset, accessors, shared helpers. */
 #include "dataset/dataset_impl.h"
+#include "fidkit/partials.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -206,6 +207,77 @@ static fk_status apply_selection(fk_dataset *ds, const fk_dataset_options *o, fk
     return FK_OK;
 }
 
+/* ---- shards ------------------------------------------------------------------ */
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* The listing's fingerprint, block count and this dataset's share; keeps
+ * only the share's items. */
+static fk_status apply_shard(fk_dataset *ds, const fk_dataset_options *o, fk_error *e)
+{
+    fk_dataset_listing *l = &ds->listing;
+    /* Where the listing is (the canonical path: real and generated folders
+     * often hold the same file names), what kind, and every name in order. */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    char *where = realpath(ds->path, NULL);
+    const char *w = where ? where : ds->path;
+    h = fnv1a(h, w, strlen(w) + 1);
+    free(where);
+    h = fnv1a(h, ds->kind, strlen(ds->kind) + 1);
+    for (int64_t i = 0; i < ds->n; i++) {
+        const char *nm = ds->names ? ds->names[i] : "";
+        h = fnv1a(h, nm, strlen(nm) + 1);
+    }
+    if (o->block < 0)
+        return fk_fail(e, FK_ERR_ARG, "%s: block size %lld is negative", ds->path,
+                       (long long)o->block);
+    l->items = ds->n;
+    l->block = o->block ? o->block : FK_BLOCK_DEFAULT;
+    l->blocks = (ds->n + l->block - 1) / l->block;
+    l->fingerprint = h;
+    l->shard_index = 0;
+    l->shard_count = 1;
+    l->first_block = 0;
+    l->n_blocks = l->blocks;
+    l->first_item = 0;
+    if (o->shard_count == 0)
+        return FK_OK;
+    if (o->shard_count < 0 || o->shard_index < 0 || o->shard_index >= o->shard_count)
+        return fk_fail(e, FK_ERR_ARG, "%s: shard %d/%d: the index must be in 0..%d", ds->path,
+                       o->shard_index, o->shard_count, o->shard_count - 1);
+    int64_t b0 = (int64_t)o->shard_index * l->blocks / o->shard_count;
+    int64_t b1 = ((int64_t)o->shard_index + 1) * l->blocks / o->shard_count;
+    l->shard_index = o->shard_index;
+    l->shard_count = o->shard_count;
+    l->first_block = b0;
+    l->n_blocks = b1 - b0;
+    l->first_item = b0 * l->block;
+    int64_t end = b1 * l->block < ds->n ? b1 * l->block : ds->n;
+    int64_t k = end - l->first_item, n = ds->n;
+    int64_t *keep = malloc((size_t)(k > 0 ? k : 1) * sizeof *keep);
+    if (!keep)
+        return fk_fail(e, FK_ERR_NOMEM, "%s: out of memory choosing a shard", ds->path);
+    for (int64_t i = 0; i < k; i++)
+        keep[i] = l->first_item + i;
+    compact(ds->names, keep, k, n);
+    compact(ds->files, keep, k, n);
+    compact(ds->captions, keep, k, n);
+    if (ds->src)
+        for (int64_t j = 0; j < k; j++)
+            ds->src[j] = ds->src[keep[j]];
+    ds->n = k;
+    free(keep);
+    return FK_OK;
+}
+
 /* ---- open / close ----------------------------------------------------------- */
 
 static int has_ext(const char *path, const char *ext)
@@ -263,6 +335,8 @@ fk_status fk_dataset_open(const char *path, const fk_dataset_options *o, fk_data
         s = apply_selection(ds, o, e);
     if (s == FK_OK && is_npy)
         s = ds_npy_name_items(ds, e);
+    if (s == FK_OK)
+        s = apply_shard(ds, o, e);
     if (s != FK_OK) {
         fk_dataset_close(ds);
         return s;
@@ -297,6 +371,7 @@ void fk_dataset_close(fk_dataset *ds)
 /* ---- accessors ------------------------------------------------------------ */
 
 int64_t fk_dataset_size(const fk_dataset *ds) { return ds ? ds->n : 0; }
+const fk_dataset_listing *fk_dataset_listing_of(const fk_dataset *ds) { return &ds->listing; }
 const char *fk_dataset_kind(const fk_dataset *ds) { return ds ? ds->kind : NULL; }
 const char *fk_dataset_path(const fk_dataset *ds) { return ds ? ds->path : NULL; }
 

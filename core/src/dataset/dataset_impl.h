@@ -26,6 +26,7 @@ struct fk_dataset {
     int64_t *src;    /* n source indices (zip entry, npz row), or NULL */
     const ds_ops *ops;
     void *priv;
+    fk_dataset_listing listing;
 };
 
 /* A growable array of owned strings. */

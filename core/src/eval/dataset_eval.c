@@ -8,6 +8,7 @@
 #include "fidkit/eval.h"
 #include "fidkit/registry.h"
 #include "fidkit/resize.h"
+#include "fidkit/shard.h"
 
 char *fk_provenance_json(const fk_config *c, const char *dataset, int64_t skipped)
 {
@@ -72,13 +73,26 @@ fk_status fk_dataset_features(const char *dataset, const fk_eval_options *o,
     fk_status st = open_for(o, outputs, n_outputs, &b, e);
     if (!st && !(st = fk_extract(b, dataset, &ex, fs, e))) {
         int k = fk_backbone_n_outputs(b);
+        fk_dataset_listing shard = fs[0].listing;
+        int64_t skipped = fs[0].skipped;
+        if (ex.dataset.shard_count > 0 && fs[0].n == 0)
+            st = fk_fail(e, FK_ERR_ARG, "%s: shard %d/%d holds no images (%lld blocks of %lld "
+                         "items): use fewer shards or a smaller --block", dataset,
+                         shard.shard_index, shard.shard_count, (long long)shard.blocks,
+                         (long long)shard.block);
         for (int i = 0; i < k; i++) {
             if (!st && !(st = fk_featset_take(&fs[i], dataset, &sets[i], e)))
                 (*n_sets)++;
             fk_feature_set_free(&fs[i]);
         }
-        if (!st && provenance_json)
-            *provenance_json = fk_provenance_json(fk_backbone_config(b), dataset, sets[0].skipped);
+        if (!st && provenance_json) {
+            *provenance_json = fk_provenance_json(fk_backbone_config(b), dataset, skipped);
+            if (ex.dataset.shard_count > 0) {
+                char *t = fk_shard_meta_json(*provenance_json, &shard, skipped);
+                free(*provenance_json);
+                *provenance_json = t;
+            }
+        }
     }
     if (st)
         for (int i = 0; i < *n_sets; i++)

@@ -39,6 +39,7 @@ static fk_boot_options boot_opts(const fk_eval_options *o, int replicates)
     fk_boot_options b = fk_boot_default_options();
     b.replicates = replicates;
     b.seed = o->seed;
+    b.parallel = o->extract.parallel;
     return b;
 }
 

@@ -382,6 +382,66 @@ static int64_t boot_set_factor(boot_set *b)
     return rows;
 }
 
+/* Few rows for the dimension: each replicate by factors, in double (cheap
+ * there), else by moments and fk_frechet. */
+fk_status fk_bootstrap_fd_replicates(const fk_features *x, const fk_features *y,
+                                     const fk_boot_options *opt, int first, int count,
+                                     double *values, fk_error *e)
+{
+    fk_boot_options o = opt ? *opt : fk_boot_default_options();
+    fk_status s = check_options(&o, e);
+    if (s != FK_OK)
+        return s;
+    if (first < 0 || count < 0 || first + count > o.replicates)
+        return fk_fail(e, FK_ERR_ARG, "FD bootstrap: replicates %d..%d of %d", first,
+                       first + count - 1, o.replicates);
+    if ((s = fk_features_check_pair(x, "FD bootstrap: set 1", y, "FD bootstrap: set 2", 2, e)) !=
+        FK_OK)
+        return s;
+    if (count == 0)
+        return FK_OK;
+    int by_factors = use_factors(x, y, &o.fd);
+    int f32 = o.single_precision != 0 && !by_factors, d = x->d;
+    boot_set bx, by;
+    if ((s = boot_set_init(&bx, x, f32, e)) != FK_OK)
+        return s;
+    if ((s = boot_set_init(&by, y, f32, e)) != FK_OK) {
+        boot_set_free(&bx);
+        return s;
+    }
+    fk_rng rng;
+    fk_rng_seed(&rng, o.seed);
+    for (int b = 0; b < first; b++) {
+        draw(&rng, x->n, bx.idx);
+        draw(&rng, y->n, by.idx);
+    }
+    for (int b = first; b < first + count; b++) {
+        draw(&rng, x->n, bx.idx);
+        draw(&rng, y->n, by.idx);
+        fk_fd_result fr;
+        if (by_factors) {
+            int64_t rx = boot_set_factor(&bx), ry = boot_set_factor(&by);
+            s = fk_frechet_factors(d, bx.mean, (double *)bx.w, rx, by.mean, (double *)by.w, ry, &fr, e);
+        } else {
+            boot_set_moments(&bx, f32);
+            boot_set_moments(&by, f32);
+            /* Replicates only shape the interval: their eigenvalues may be
+             * taken in float32 (the estimate stays in double). */
+            fk_fd_options rfd = o.fd;
+            rfd.single_precision |= o.single_precision;
+            s = fk_frechet(d, bx.mean, bx.cov, by.mean, by.cov, &rfd, &fr, e);
+        }
+        if (s != FK_OK) {
+            fk_fail_prefix(e, "FD bootstrap: replicate %d", b);
+            break;
+        }
+        values[b - first] = fr.fd;
+    }
+    boot_set_free(&bx);
+    boot_set_free(&by);
+    return s;
+}
+
 fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
                           const fk_boot_options *opt, fk_boot_result *r, double *values,
                           fk_error *e)
@@ -396,54 +456,21 @@ fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
     double estimate;
     if ((s = fk_boot_stat_fd(x, y, &o.fd, &estimate, e)) != FK_OK)
         return fk_fail_prefix(e, "FD bootstrap: the original sets");
-    /* Few rows for the dimension: each replicate by factors, in double
-     * (cheap there), else by moments and fk_frechet. */
-    int by_factors = use_factors(x, y, &o.fd);
-    int f32 = o.single_precision != 0 && !by_factors, d = x->d;
-    boot_set bx, by;
     double *vals = malloc(sizeof(double) * (size_t)o.replicates);
     if (!vals)
         return fk_fail(e, FK_ERR_NOMEM, "FD bootstrap: out of memory");
-    if ((s = boot_set_init(&bx, x, f32, e)) != FK_OK) {
-        free(vals);
-        return s;
-    }
-    if ((s = boot_set_init(&by, y, f32, e)) != FK_OK) {
-        boot_set_free(&bx);
-        free(vals);
-        return s;
-    }
-    fk_rng rng;
-    fk_rng_seed(&rng, o.seed);
-    for (int b = 0; b < o.replicates; b++) {
-        draw(&rng, x->n, bx.idx);
-        draw(&rng, y->n, by.idx);
-        fk_fd_result fr;
-        if (by_factors) {
-            int64_t rx = boot_set_factor(&bx), ry = boot_set_factor(&by);
-            s = fk_frechet_factors(d, bx.mean, (double *)bx.w, rx, by.mean, (double *)by.w, ry, &fr, e);
-        } else {
-            boot_set_moments(&bx, f32);
-            boot_set_moments(&by, f32);
-            /* Replicates only shape the interval: their eigenvalues may be
-             * taken in float32 (the estimate above stays in double). */
-            fk_fd_options rfd = o.fd;
-            rfd.single_precision |= o.single_precision;
-            s = fk_frechet(d, bx.mean, bx.cov, by.mean, by.cov, &rfd, &fr, e);
-        }
-        if (s != FK_OK) {
-            fk_fail_prefix(e, "FD bootstrap: replicate %d", b);
-            goto done;
-        }
-        vals[b] = fr.fd;
+    const fk_parallel *par = o.parallel;
+    o.parallel = NULL;
+    if (par && par->fd_replicates)
+        s = par->fd_replicates(par->user, x, y, &o, vals, e);
+    else
+        s = fk_bootstrap_fd_replicates(x, y, &o, 0, o.replicates, vals, e);
+    if (s == FK_OK) {
         if (values)
-            values[b] = fr.fd;
+            memcpy(values, vals, sizeof(double) * (size_t)o.replicates);
+        o.nonnegative = 1; /* an FD */
+        summarise(vals, &o, estimate, r);
     }
-    o.nonnegative = 1; /* an FD */
-    summarise(vals, &o, estimate, r);
-done:
-    boot_set_free(&bx);
-    boot_set_free(&by);
     free(vals);
     return s;
 }

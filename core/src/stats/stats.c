@@ -199,6 +199,13 @@ out:
 
 fk_status fk_stats_write(const char *path, const fk_stats *s, const char *extra_json, fk_error *e)
 {
+    return fk_stats_write_with(path, s, extra_json, NULL, NULL, 0, e);
+}
+
+fk_status fk_stats_write_with(const char *path, const fk_stats *s, const char *extra_json,
+                              const char *const *names, const fk_array *arrays, int n_arrays,
+                              fk_error *e)
+{
     if (!s->has_tag)
         return fk_fail(e, FK_ERR_ARG, "%s: fidkit writes stats only with a tag", path);
     cJSON *j = NULL;
@@ -242,8 +249,11 @@ fk_status fk_stats_write(const char *path, const fk_stats *s, const char *extra_
     fk_npz_writer *w;
     fk_status st = fk_npz_writer_open(&w, path, 0, e);
     if (!st) {
-        if ((st = fk_npz_writer_add(w, "mu", &mu, e)) || (st = fk_npz_writer_add(w, "sigma", &sg, e)) ||
-            (st = fk_npz_writer_add(w, META_MEMBER, &meta, e)))
+        if (!(st = fk_npz_writer_add(w, "mu", &mu, e)) && !(st = fk_npz_writer_add(w, "sigma", &sg, e)))
+            st = fk_npz_writer_add(w, META_MEMBER, &meta, e);
+        for (int i = 0; i < n_arrays && !st; i++)
+            st = fk_npz_writer_add(w, names[i], &arrays[i], e);
+        if (st)
             fk_npz_writer_abort(w);
         else
             st = fk_npz_writer_commit(w, e);
