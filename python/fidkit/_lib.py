@@ -218,6 +218,16 @@ def _load():
 
 lib, LIBRARY_PATH = _load()
 
+# Resolve every declared function now. cffi resolves a library attribute on
+# first use under its own lock, which it also holds while parsing a type for
+# ffi.new(); a garbage collection inside that parse runs our __del__
+# methods, whose first lib.fk_*_free would then wait on that lock forever
+# (an interpreter hang, seen in the test suite). Resolved names are plain
+# attributes and take no lock.
+for _name in dir(lib):
+    getattr(lib, _name)
+del _name
+
 
 def _check_sizes():
     try:
