@@ -13,6 +13,7 @@
 #include "moments.h"
 #include "parallel.h"
 #include "partials.h"
+#include "perturb.h"
 #include "registry.h"
 #include "stats.h"
 #include "tag.h"
@@ -32,6 +33,13 @@ typedef struct fk_extract_options {
     void *progress_user;
     /* Several processes share the work (parallel.h); NULL: this one alone. */
     const fk_parallel *parallel;
+    /* Images disturbed as they are decoded (perturb.h; kind NONE or level 0:
+     * none), each by its index in the whole listing, so shards and ranks
+     * draw what one process draws. Data, not a hook, so it travels to other
+     * ranks. Contamination replaces items by those of the dataset
+     * `contaminant`. Not with loader.hook. */
+    fk_perturbation perturb;
+    const char *contaminant;
 } fk_extract_options;
 
 fk_extract_options fk_extract_default_options(void);

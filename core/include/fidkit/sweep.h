@@ -43,6 +43,7 @@
 
 #include <stdint.h>
 #include "error.h"
+#include "parallel.h"
 #include "perturb.h"
 #include "tag.h"
 
@@ -139,6 +140,13 @@ typedef struct fk_sweep_options {
     /* Test hook: stop (FK_ERR_INTERNAL) after this many points were computed
      * in this run; 0 = never. Lets a test interrupt a sweep without a signal. */
     int stop_after;
+    /* Points' extractions shared by several processes (parallel.h, e.g. MPI
+     * ranks); NULL: this one. The journal, cache and report stay here. */
+    const fk_parallel *parallel;
+    /* Items per block of the listing (partials.h), the unit shared among
+     * ranks; 0: FK_BLOCK_DEFAULT. Scores are computed from the rows, so it
+     * changes no number. */
+    int64_t block;
 } fk_sweep_options;
 fk_sweep_options fk_sweep_default_options(void);
 
