@@ -41,9 +41,11 @@ typedef struct fk_loader_options {
     int batch_size; int threads; int skip_bad; int prefetch; void *hook; void *hook_user;
 } fk_loader_options;
 typedef void (*fk_progress_fn)(void *user, int64_t done, int64_t total);
+typedef struct fk_perturbation { int kind; double level; uint64_t seed; } fk_perturbation;
 typedef struct fk_extract_options {
     fk_dataset_options dataset; fk_loader_options loader; int keep_rows;
     fk_progress_fn progress; void *progress_user; const void *parallel;
+    fk_perturbation perturb; const char *contaminant;
 } fk_extract_options;
 typedef struct fk_fd_options { int method; double eps; int single_precision; } fk_fd_options;
 typedef struct fk_fd_result {
@@ -165,7 +167,7 @@ fk_status fk_accum_featset(const fk_accum *a, int output, fk_featset *out, fk_er
 # The structs whose layout the binding relies on (checked at import).
 MIRRORED = (
     "fk_error", "fk_tag", "fk_stats", "fk_featset", "fk_moments", "fk_decode_options",
-    "fk_dataset_options", "fk_loader_options", "fk_extract_options", "fk_fd_options",
+    "fk_dataset_options", "fk_loader_options", "fk_perturbation", "fk_extract_options", "fk_fd_options",
     "fk_fd_result", "fk_eval_input", "fk_eval_options", "fk_interval", "fk_result",
     "fk_side_info", "fk_results", "fk_preprocess", "fk_config_option", "fk_config_file", "fk_config", "fk_clip_options",
 )

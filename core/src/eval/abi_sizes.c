@@ -25,7 +25,7 @@ static const struct {
     FK_SIZE(fk_eval_options),   FK_SIZE(fk_interval),      FK_SIZE(fk_result),
     FK_SIZE(fk_side_info),      FK_SIZE(fk_results),       FK_SIZE(fk_preprocess),
     FK_SIZE(fk_config_option),  FK_SIZE(fk_config_file),    FK_SIZE(fk_config),
-    FK_SIZE(fk_clip_options),
+    FK_SIZE(fk_clip_options),   FK_SIZE(fk_perturbation),
 };
 
 size_t fk_abi_sizeof(const char *type)
