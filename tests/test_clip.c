@@ -189,7 +189,7 @@ static int read_per_pair(const char *path, int from_end, double *vals, int cap)
         for (int c = 0; c < from_end; c++) {
             while (p > line && p[-1] != ',')
                 p--;
-            if (c < from_end - 1)
+            if (c < from_end - 1 && p > line)
                 *--p = 0;
         }
         vals[n++] = strtod(p, NULL);
