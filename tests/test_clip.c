@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* The clip plugin, CLIP-Score and CLIP-FD against tests/ref/clip.py (OpenAI
  * CLIP's architecture in torch.nn at the vit-tiny-test size, seeded weights
  * written as a TorchScript archive, an OpenAI-named torch.save file and a
