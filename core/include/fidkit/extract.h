@@ -5,6 +5,8 @@
 #ifndef FIDKIT_EXTRACT_H
 #define FIDKIT_EXTRACT_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "dataset.h"
 #include "error.h"
@@ -42,7 +44,7 @@ typedef struct fk_extract_options {
     const char *contaminant;
 } fk_extract_options;
 
-fk_extract_options fk_extract_default_options(void);
+FK_API fk_extract_options fk_extract_default_options(void);
 
 typedef struct fk_feature_set {
     fk_tag tag;
@@ -60,17 +62,17 @@ typedef struct fk_feature_set {
  * they do not depend on batch sizes, threads or how the listing is shared
  * among processes. A shard (o->dataset.shard_count > 0) may be empty: its
  * sets then have n = 0 and no partials. */
-fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_options *o,
-                     fk_feature_set *sets, fk_error *e);
-void fk_feature_set_free(fk_feature_set *s);
+FK_API fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_options *o,
+                            fk_feature_set *sets, fk_error *e);
+FK_API void fk_feature_set_free(fk_feature_set *s);
 
 /* Moves the kept rows of an extraction into a tagged feature set (s->rows
  * becomes NULL); source names the dataset. */
-fk_status fk_featset_take(fk_feature_set *s, const char *source, fk_featset *out, fk_error *e);
+FK_API fk_status fk_featset_take(fk_feature_set *s, const char *source, fk_featset *out, fk_error *e);
 
 /* mean, covariance, N and tag of a feature set, as a stats file holds them.
  * The caller frees with fk_stats_free. */
-fk_status fk_feature_set_stats(const fk_feature_set *s, fk_stats *out, fk_error *e);
+FK_API fk_status fk_feature_set_stats(const fk_feature_set *s, fk_stats *out, fk_error *e);
 
 #ifdef __cplusplus
 }
