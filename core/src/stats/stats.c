@@ -236,6 +236,10 @@ fk_status fk_stats_write_with(const char *path, const fk_stats *s, const char *e
     cJSON_AddStringToObject(tf, "weights", s->tag.weights);
     cJSON_AddNumberToObject(tf, "input_size", s->tag.input_size);
     cJSON_AddStringToObject(tf, "resize", s->tag.resize);
+    if (s->tag.norm[0])
+        cJSON_AddStringToObject(tf, "norm", s->tag.norm);
+    if (s->tag.prec[0])
+        cJSON_AddStringToObject(tf, "prec", s->tag.prec);
     cJSON_AddNumberToObject(j, "n", (double)s->n);
     cJSON_AddNumberToObject(j, "d", s->d);
     char *text = cJSON_PrintUnformatted(j);
