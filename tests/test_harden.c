@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fidkit/fidkit.h"
@@ -181,4 +185,243 @@ Test(tag_norm, cli_refuses_stats_of_different_mean_std)
     cr_assert(strstr(out, "refusing to compare"), "%s", out);
     rc = fk_test_run_cli(out, sizeof out, "fd %s %s", s1, s1);
     cr_assert_eq(rc, 0, "%s", out);
+}
+
+/* ---- 2. outputs never destroy what a user owns ---- */
+
+struct out_fixture {
+    char dir[512], cfg[600], data[600];
+};
+
+static struct out_fixture out_setup(void)
+{
+    struct out_fixture f;
+    snprintf(f.dir, sizeof f.dir, "%s", fk_test_tmpdir());
+    snprintf(f.cfg, sizeof f.cfg, "%s/tiny.yaml", f.dir);
+    snprintf(f.data, sizeof f.data, "%s/samples.npz", f.dir);
+    write_config(f.cfg, "  scale: 0.00392156862745098\n  mean: [0.5, 0.5, 0.5]\n  std: [0.5, 0.5, 0.5]\n");
+    write_samples(f.data, 8, 16, 16, 3);
+    return f;
+}
+
+static int is_link(const char *p)
+{
+    struct stat s;
+    return !lstat(p, &s) && S_ISLNK(s.st_mode);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s", path);
+    char *b = malloc(1 << 20);
+    *n = fread(b, 1, (1 << 20) - 1, f);
+    b[*n] = 0;
+    fclose(f);
+    return b;
+}
+
+Test(output, fifo_is_written_through_not_replaced)
+{
+    struct out_fixture f = out_setup();
+    char fifo[700], copy[700], out[8192];
+    snprintf(fifo, sizeof fifo, "%s/pipe", f.dir);
+    snprintf(copy, sizeof copy, "%s/copy.npz", f.dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "(timeout 30 cat %s > %s &) ; '%s' stats %s -o %s --backbone %s --quiet; "
+             "r=$?; sleep 0.5; exit $r", fifo, copy, getenv("FK_BIN"), f.data, fifo, f.cfg);
+    int rc = system(cmd);
+    cr_assert_eq(WEXITSTATUS(rc), 0);
+    struct stat s;
+    cr_assert_eq(lstat(fifo, &s), 0);
+    cr_assert(S_ISFIFO(s.st_mode), "the FIFO was replaced by a file");
+    fk_stats st;
+    fk_error e;
+    cr_assert_eq(fk_stats_read(copy, &st, &e), FK_OK, "the bytes through the FIFO: %s", e.msg);
+    cr_assert_eq(st.n, 8);
+    fk_stats_free(&st);
+    (void)out;
+}
+
+Test(output, dev_stdout_through_a_link)
+{
+    struct out_fixture f = out_setup();
+    char link[700], copy[700];
+    snprintf(link, sizeof link, "%s/out-link", f.dir);
+    snprintf(copy, sizeof copy, "%s/copy.bin", f.dir);
+    cr_assert_eq(symlink("/dev/stdout", link), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' extract %s -o %s --backbone %s --quiet --json | cat > %s",
+             getenv("FK_BIN"), f.data, link, f.cfg, copy);
+    cr_assert_eq(WEXITSTATUS(system(cmd)), 0);
+    cr_assert(is_link(link), "the link to /dev/stdout was replaced");
+    size_t n;
+    char *b = slurp(copy, &n);
+    cr_assert(n > 100 && !memcmp(b, "PK\x03\x04", 4), "the npz went to stdout (%zu bytes)", n);
+    free(b);
+}
+
+Test(output, dev_full_reports_enospc_and_keeps_the_link)
+{
+    struct out_fixture f = out_setup();
+    char link[700], out[8192];
+    snprintf(link, sizeof link, "%s/full-link", f.dir);
+    cr_assert_eq(symlink("/dev/full", link), 0);
+    int rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s --backbone %s --quiet", f.data, link,
+                             f.cfg);
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+    cr_assert(strstr(out, strerror(ENOSPC)), "%s", out);
+    cr_assert(is_link(link), "the link to /dev/full was replaced");
+}
+
+Test(output, directory_and_dangling_link_refused_before_work)
+{
+    struct out_fixture f = out_setup();
+    char d[700], dl[700], out[8192];
+    snprintf(d, sizeof d, "%s/adir", f.dir);
+    snprintf(dl, sizeof dl, "%s/dangling", f.dir);
+    cr_assert_eq(mkdir(d, 0700), 0);
+    cr_assert_eq(symlink("/nonexistent-fidkit-target", dl), 0);
+    /* A plugin that does not exist: the output is checked before it is looked for. */
+    char bad[700];
+    snprintf(bad, sizeof bad, "%s/bad.yaml", f.dir);
+    write_text(bad, "fidkit_config: 1\nplugin: no_such_plugin\nvariant: v\nweights:\n  random: 0\n"
+                    "input:\n  size: 16\n  resize: clean\n  scale: 1\n  mean: [0, 0, 0]\n"
+                    "  std: [1, 1, 1]\noutput: pool\n");
+    int rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s --backbone %s", f.data, d, bad);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "is a directory"), "%s", out);
+    struct stat s;
+    cr_assert(!stat(d, &s) && S_ISDIR(s.st_mode));
+    rc = fk_test_run_cli(out, sizeof out, "extract %s -o %s --backbone %s", f.data, dl, bad);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "symlink to nothing"), "%s", out);
+    cr_assert(is_link(dl));
+    /* A missing folder: found before the work, with its errno (was "out of memory"). */
+    rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s/no/such/dir/s.npz --backbone %s", f.data,
+                         f.dir, bad);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, strerror(ENOENT)) && !strstr(out, "no_such_plugin"), "%s", out);
+}
+
+Test(output, link_to_a_file_keeps_the_link)
+{
+    struct out_fixture f = out_setup();
+    char target[700], link[700], out[8192];
+    snprintf(target, sizeof target, "%s/real.npz", f.dir);
+    snprintf(link, sizeof link, "%s/link.npz", f.dir);
+    write_text(target, "old");
+    cr_assert_eq(symlink("real.npz", link), 0);
+    int rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s --backbone %s --quiet", f.data, link,
+                             f.cfg);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(is_link(link), "the symlink was replaced by a file");
+    fk_stats st;
+    fk_error e;
+    cr_assert_eq(fk_stats_read(target, &st, &e), FK_OK, "%s", e.msg);
+    fk_stats_free(&st);
+}
+
+Test(output, the_output_is_never_an_input)
+{
+    struct out_fixture f = out_setup();
+    char other[700], out[8192];
+    snprintf(other, sizeof other, "%s/samples-hardlink.npz", f.dir);
+    cr_assert_eq(link(f.data, other), 0);
+    size_t n0, n1;
+    char *before = slurp(f.data, &n0);
+    const char *cmds[] = {"extract", "stats"};
+    for (int i = 0; i < 2; i++) {
+        int rc = fk_test_run_cli(out, sizeof out, "%s %s -o %s --backbone %s", cmds[i], f.data,
+                                 other, f.cfg);
+        cr_assert_eq(rc, 2, "%s: exit %d: %s", cmds[i], rc, out);
+        cr_assert(strstr(out, "is the input"), "%s", out);
+    }
+    char *after = slurp(f.data, &n1);
+    cr_assert(n0 == n1 && !memcmp(before, after, n0), "the input was changed");
+    free(before);
+    free(after);
+    /* clipscore --per-pair onto its own manifest */
+    char man[700];
+    snprintf(man, sizeof man, "%s/pairs.csv", f.dir);
+    write_text(man, "image,caption\nx.png,a cat\n");
+    int rc = fk_test_run_cli(out, sizeof out, "clipscore %s --per-pair %s", man, man);
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+    after = slurp(man, &n1);
+    cr_assert_str_eq(after, "image,caption\nx.png,a cat\n");
+    free(after);
+}
+
+Test(output, stale_temporaries_of_a_killed_run_are_removed)
+{
+    struct out_fixture f = out_setup();
+    char out[8192], dead[800], old[800], live[800], other[800];
+    pid_t gone = 0;
+    for (pid_t p = 4000000; p > 1000; p -= 7919)
+        if (kill(p, 0) && errno == ESRCH) {
+            gone = p;
+            break;
+        }
+    cr_assert(gone);
+    snprintf(dead, sizeof dead, "%s/.s.npz.tmp-%ld-AbCdEf", f.dir, (long)gone);
+    snprintf(old, sizeof old, "%s/.s.npz.tmp-XyZ123", f.dir);
+    snprintf(live, sizeof live, "%s/.s.npz.tmp-%ld-LiVe00", f.dir, (long)getpid());
+    snprintf(other, sizeof other, "%s/.t.npz.tmp-%ld-OtHeR0", f.dir, (long)gone);
+    const char *all[] = {dead, old, live, other};
+    struct timespec t[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    for (int i = 0; i < 4; i++) {
+        write_text(all[i], "partial");
+        cr_assert_eq(utimensat(AT_FDCWD, all[i], t, 0), 0);
+    }
+    int rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s/s.npz --backbone %s --quiet", f.data,
+                             f.dir, f.cfg);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(access(dead, F_OK), "a dead writer's temporary stays");
+    cr_assert(access(old, F_OK), "an old-style temporary stays");
+    cr_assert(!access(live, F_OK), "a live writer's temporary was removed");
+    cr_assert(!access(other, F_OK), "another output's temporary was removed");
+}
+
+Test(output, a_truncated_plot_is_never_committed)
+{
+    const char *dir = fk_test_tmpdir();
+    double x[3] = {0, 1, 2}, y[3] = {1, 3, 2};
+    fk_plot_series s = {"a", 3, x, y, NULL, NULL};
+    fk_plot_panel p = {"tiny_pool/g4:pool@random-0/16/clean", "x", "y", 0, 0, 1, &s};
+    const char *names[2] = {"p.png", "p.svg"};
+    signal(SIGXFSZ, SIG_IGN);
+    for (int k = 0; k < 2; k++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        fk_error e;
+        char whole[720];
+        snprintf(whole, sizeof whole, "%s/whole-%s", dir, names[k]);
+        cr_assert_eq(fk_plot_write(whole, "t", &p, 1, NULL, NULL, &e), FK_OK, "%s", e.msg);
+        struct stat sb;
+        cr_assert(!stat(whole, &sb) && sb.st_size > 2000, "the whole plot is larger than the cap");
+        struct rlimit full = {2000, RLIM_INFINITY}, none = {RLIM_INFINITY, RLIM_INFINITY};
+        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &full), 0);
+        fk_status st = fk_plot_write(path, "t", &p, 1, NULL, NULL, &e);
+        setrlimit(RLIMIT_FSIZE, &none);
+        cr_assert_neq(st, FK_OK, "%s: a plot cut at 2000 bytes was committed", path);
+        cr_assert(access(path, F_OK), "%s exists", path);
+    }
+}
+
+Test(output, sweep_name_cannot_leave_the_folder)
+{
+    const char *dir = fk_test_tmpdir();
+    const char *names[] = {"../../x", "a/b", "..", ".hidden", "a\\\\b"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char path[700], text[512];
+        snprintf(path, sizeof path, "%s/s%zu.yaml", dir, i);
+        snprintf(text, sizeof text, "fidkit_sweep: 1\nname: \"%s\"\nreal: r.npy\nfake: f.npy\n"
+                 "backbones: [tiny.yaml]\nmetrics: [fid]\n", names[i]);
+        write_text(path, text);
+        fk_sweep_spec s;
+        fk_error e;
+        cr_assert_eq(fk_sweep_load(path, &s, &e), FK_ERR_ARG, "name '%s' accepted", names[i]);
+        cr_assert(strstr(e.msg, "'name'"), "%s", e.msg);
+    }
 }

@@ -94,6 +94,10 @@ void fk_cli_progress_done(fk_cli_progress *p);
 
 /* Prints results: the shared JSON (--json), else text. */
 void fk_cli_print_results(const fk_results *r, const char *cmd, int json);
+/* fk_output_prepare on an output before any work: 0, or the error reported
+ * and its exit code. */
+int fk_cli_prepare_output(const char *cmd, const char *output, const char *const *inputs,
+                          int n_inputs, int json);
 /* Reports an error (as JSON on stdout with --json) and returns its exit code. */
 int fk_cli_fail(const char *cmd, const fk_error *e, int json);
 /* Subcommands (cmd_*.c). */

@@ -607,10 +607,19 @@ fk_status fk_npz_writer_open(fk_npz_writer **out, const char *path, int compress
         return fk_fail(e, FK_ERR_NOMEM, "out of memory");
     w->compress = compress;
     w->path = strdup(path);
-    w->tmp = fk_temp_name(path);
-    if (!w->path || !w->tmp) {
+    if (!w->path) {
         fk_npz_writer_abort(w);
         return fk_fail(e, FK_ERR_NOMEM, "out of memory");
+    }
+    /* Refuse a directory or socket now; report the folder's own errno. */
+    fk_status st = fk_output_prepare(path, NULL, 0, e);
+    w->tmp = st ? NULL : fk_temp_name(path);
+    if (!st && !w->tmp)
+        st = fk_fail(e, FK_ERR_IO, "%s: cannot create a file in its folder: %s", path,
+                     strerror(errno));
+    if (st) {
+        fk_npz_writer_abort(w);
+        return st;
     }
     int zerr = 0;
     w->z = zip_open(w->tmp, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
