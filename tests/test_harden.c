@@ -425,3 +425,186 @@ Test(output, sweep_name_cannot_leave_the_folder)
         cr_assert(strstr(e.msg, "'name'"), "%s", e.msg);
     }
 }
+
+/* ---- 3. inputs: bounded, strict, never a hang ---- */
+
+static int py(const char *code)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' -c \"%s\"", getenv("FK_PYTHON"), code);
+    return WEXITSTATUS(system(cmd));
+}
+
+Test(input, zip_bomb_refused_on_its_declared_sizes)
+{
+    struct out_fixture f = out_setup();
+    char zip[700], code[2048], out[8192];
+    snprintf(zip, sizeof zip, "%s/bomb.zip", f.dir);
+    /* 20 MB of a valid black PPM that deflates about 1000:1 */
+    snprintf(code, sizeof code, "import zipfile; z = zipfile.ZipFile('%s', 'w', zipfile.ZIP_DEFLATED); "
+             "z.writestr('a.ppm', b'P6 2048 3413 255\\n' + bytes(2048 * 3413 * 3)); z.close()", zip);
+    cr_assert_eq(py(code), 0);
+    int rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s/s.npz --backbone %s --quiet", zip,
+                             f.dir, f.cfg);
+    cr_assert_eq(rc, 4, "exit %d: %s", rc, out);
+    cr_assert(strstr(out, "bomb.zip: member a.ppm") && strstr(out, "zip bomb"), "%s", out);
+}
+
+Test(input, fifo_and_dev_zero_in_a_list_fail_fast, .timeout = 60)
+{
+    struct out_fixture f = out_setup();
+    char list[700], fifo[700], text[1024], out[8192];
+    snprintf(list, sizeof list, "%s/list.txt", f.dir);
+    snprintf(fifo, sizeof fifo, "%s/pipe.png", f.dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *entries[2] = {"pipe.png", "/dev/zero"};
+    const char *why[2] = {"a FIFO", "a character device"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(text, sizeof text, "%s\n", entries[i]);
+        write_text(list, text);
+        int rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s/s.npz --backbone %s --quiet",
+                                 list, f.dir, f.cfg);
+        cr_assert(rc == 1 || rc == 4, "%s: exit %d: %s", entries[i], rc, out);
+        cr_assert(strstr(out, why[i]) && strstr(out, entries[i]), "%s", out);
+    }
+    /* The list itself a FIFO: refused, not waited on. */
+    char lf[700];
+    snprintf(lf, sizeof lf, "%s/fifo.txt", f.dir);
+    cr_assert_eq(mkfifo(lf, 0600), 0);
+    int rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s/s.npz --backbone %s --quiet", lf,
+                             f.dir, f.cfg);
+    cr_assert_neq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "a FIFO"), "%s", out);
+}
+
+Test(input, folder_never_drops_an_image_silently)
+{
+    struct out_fixture f = out_setup();
+    char dir[700], p[800], out[8192];
+    snprintf(dir, sizeof dir, "%s/imgs", f.dir);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    char code[1024];
+    snprintf(code, sizeof code, "from PIL import Image; [Image.new('RGB', (8, 8), (i * 40, 0, 0))"
+             ".save('%s/%%d.png' %% i) for i in range(4)]", dir);
+    cr_assert_eq(py(code), 0);
+    snprintf(p, sizeof p, "%s/9.png", dir);
+    cr_assert_eq(symlink("/nonexistent-fidkit.png", p), 0);
+    int rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s/s.npz --backbone %s --quiet", dir,
+                             f.dir, f.cfg);
+    cr_assert_neq(rc, 0, "a dataset of 4 of 5 images was made: %s", out);
+    cr_assert(strstr(out, "9.png"), "%s", out);
+}
+
+static fk_status npy_header(const char *dict, fk_error *e)
+{
+    uint8_t buf[256];
+    size_t dl = strlen(dict);
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (uint8_t)dl;
+    buf[9] = 0;
+    memcpy(buf + 10, dict, dl);
+    /* exactly the header, on the heap: an over-read would leave it */
+    uint8_t *h = malloc(10 + dl);
+    memcpy(h, buf, 10 + dl);
+    fk_npy_header hd;
+    size_t hl;
+    fk_status st = fk_npy_parse_header(h, 10 + dl, &hd, &hl, e);
+    free(h);
+    return st;
+}
+
+Test(input, npy_header_is_strict)
+{
+    fk_error e;
+    cr_assert_eq(npy_header("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }   \n", &e),
+                 FK_OK, "%s", e.msg);
+    const char *bad[] = {
+        "{'descr': '|u1', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n",
+        "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), 'extra': 1}\n",
+        "{'descr': '|u1', 'fortran_order': False}\n",
+        "{'descr': '|u1', 'fortran_order': False, 'shape':",
+        "{'descr': '|u1', 'fortran_order': False, 'shape': (2 3)}\n",
+        "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3)} x\n",
+        "'descr': '|u1', 'fortran_order': False, 'shape': (2, 3)\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(npy_header(bad[i], &e), FK_ERR_FORMAT, "accepted: %s", bad[i]);
+}
+
+/* A safetensors file of one or two F32 tensors, header padded to hlen. */
+static void write_safetensors(const char *path, const char *json, size_t hlen)
+{
+    FILE *f = fopen(path, "wb");
+    uint8_t len[8];
+    for (int i = 0; i < 8; i++)
+        len[i] = (uint8_t)(hlen >> (8 * i));
+    fwrite(len, 1, 8, f);
+    fputs(json, f);
+    for (size_t i = strlen(json); i < hlen; i++)
+        fputc(' ', f);
+    float v[2] = {1.5f, -2};
+    fwrite(v, sizeof v, 1, f);
+    fclose(f);
+}
+
+Test(input, safetensors_detected_by_signature_and_overlaps_refused)
+{
+    const char *dir = fk_test_tmpdir();
+    char p[600];
+    snprintf(p, sizeof p, "%s/w.safetensors", dir);
+    /* header length 0x180: its first byte is 0x80, a pickle's PROTO opcode */
+    write_safetensors(p, "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}", 0x180);
+    fk_weights *w;
+    fk_error e;
+    cr_assert_eq(fk_weights_open(p, &w, &e), FK_OK, "%s", e.msg);
+    const fk_array *a = fk_weights_find(w, "a");
+    cr_assert(a && ((const float *)a->data)[0] == 1.5f);
+    fk_weights_close(w);
+    write_safetensors(p, "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, "
+                         "\"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", 200);
+    cr_assert_eq(fk_weights_open(p, &w, &e), FK_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "overlap") && strstr(e.msg, p), "%s", e.msg);
+}
+
+static void write_meta_stats(const char *path, const char *meta)
+{
+    double mu[2] = {0, 1}, sg[4] = {1, 0, 0, 1};
+    fk_array am = {FK_F64, 1, {2}, mu}, as = {FK_F64, 2, {2, 2}, sg};
+    fk_array mt = {FK_U8, 1, {(int64_t)strlen(meta)}, (void *)meta};
+    fk_npz_writer *w;
+    fk_error e;
+    cr_assert_eq(fk_npz_writer_open(&w, path, 0, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(fk_npz_writer_add(w, "mu", &am, &e), FK_OK);
+    cr_assert_eq(fk_npz_writer_add(w, "sigma", &as, &e), FK_OK);
+    cr_assert_eq(fk_npz_writer_add(w, "fidkit", &mt, &e), FK_OK);
+    cr_assert_eq(fk_npz_writer_commit(w, &e), FK_OK, "%s", e.msg);
+}
+
+Test(input, stats_metadata_validated)
+{
+    const char *dir = fk_test_tmpdir();
+    char p[600];
+    snprintf(p, sizeof p, "%s/s.npz", dir);
+#define TAGQ "\"tag\": \"tiny_pool/g4:pool@random-0/16/clean\""
+    fk_stats s;
+    fk_error e;
+    write_meta_stats(p, "{\"format\": \"fidkit-stats\", \"format_version\": 1, \"n\": 10, \"d\": 2, " TAGQ "}");
+    cr_assert_eq(fk_stats_read(p, &s, &e), FK_OK, "%s", e.msg);
+    fk_stats_free(&s);
+    const char *bad[] = {
+        "{\"format\": \"fidkit-stats\", \"format_version\": 1, \"n\": 1e30, " TAGQ "}",
+        "{\"format\": \"fidkit-stats\", \"format_version\": 1, \"n\": 2.5, " TAGQ "}",
+        "{\"format\": \"fidkit-stats\", \"format_version\": 1, \"n\": 10, \"d\": 3, " TAGQ "}",
+        "{\"format\": \"fidkit-stats\", \"format_version\": 0.5, \"n\": 10, " TAGQ "}",
+        "{\"format\": \"fidkit-stats\", \"format_version\": 1, \"n\": 10, "
+        "\"tag\": \"tiny_pool/g4:pool@random-0/16/clean\\u001b[2J\"}",
+        "{\"format\": \"fidkit-stats\", \"format_version\": 1, \"n\": 10, "
+        "\"tag\": \"tiny_pool/g4:pool@random-0/16/clean\\u0000junk\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_meta_stats(p, bad[i]);
+        fk_status st = fk_stats_read(p, &s, &e);
+        cr_assert_eq(st, FK_ERR_FORMAT, "accepted (%d): %s", st, bad[i]);
+        cr_assert(strstr(e.msg, p), "%s", e.msg);
+    }
+}

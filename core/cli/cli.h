@@ -13,9 +13,10 @@
 /* Exit codes, documented in `fidkit --help` and docs/cli.md. */
 enum {
     FK_EXIT_OK = 0,
-    FK_EXIT_ERROR = 1,   /* bad input, I/O, numerics, plugins */
-    FK_EXIT_USAGE = 2,   /* bad command line */
-    FK_EXIT_TAG = 3      /* refused: the inputs were measured by different backbones */
+    FK_EXIT_ERROR = 1,   /* runtime: I/O, memory, numerics, plugins */
+    FK_EXIT_USAGE = 2,   /* bad command line, option or config value */
+    FK_EXIT_TAG = 3,     /* refused: the inputs were measured by different backbones */
+    FK_EXIT_DATA = 4     /* bad input data: a file's contents are invalid (FK_ERR_FORMAT) */
 };
 
 typedef struct fk_command {

@@ -287,31 +287,62 @@ fk_status fk_read_file(const char *path, size_t max, char **data, size_t *len, f
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+     * refused by the regular-file check, as /dev/zero is. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
         return fk_fail(e, FK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
-    if (fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return fk_fail(e, FK_ERR_IO, "%s: not a regular file", path);
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return fk_fail(e, FK_ERR_IO, "%s: not a regular file (%s)", path,
+                       S_ISDIR(sb.st_mode) ? "it is a folder" : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                       : S_ISCHR(sb.st_mode) ? "a character device" : "a special file");
     }
     if ((uint64_t)sb.st_size > max) {
-        fclose(f);
-        return fk_fail(e, FK_ERR_FORMAT, "%s: file of %lld bytes is larger than %zu", path,
-                       (long long)sb.st_size, max);
+        close(fd);
+        return fk_fail(e, FK_ERR_FORMAT, "%s: file of %lld bytes is larger than the %zu fidkit "
+                       "reads", path, (long long)sb.st_size, max);
     }
-    size_t n = (size_t)sb.st_size;
-    char *buf = malloc(n + 1);
-    if (!buf) {
-        fclose(f);
-        return fk_fail(e, FK_ERR_NOMEM, "%s: out of memory", path);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    /* The size is a hint (the file may change): read to EOF, never past max. */
+    size_t cap = (size_t)sb.st_size + 1, n = 0;
+    char *buf = malloc(cap + 1);
+    fk_status st = buf ? FK_OK : fk_fail(e, FK_ERR_NOMEM, "%s: out of memory", path);
+    while (!st) {
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            st = fk_fail(e, FK_ERR_IO, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n > max) {
+            st = fk_fail(e, FK_ERR_FORMAT, "%s: grew past the %zu bytes fidkit reads", path, max);
+            break;
+        }
+        if (n == cap) {
+            size_t nc = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *nb = nc > cap ? realloc(buf, nc + 1) : NULL;
+            if (!nb) {
+                st = nc > cap ? fk_fail(e, FK_ERR_NOMEM, "%s: out of memory", path)
+                              : fk_fail(e, FK_ERR_FORMAT, "%s: grew past the %zu bytes fidkit "
+                                        "reads", path, max);
+                break;
+            }
+            buf = nb;
+            cap = nc;
+        }
     }
-    size_t got = fread(buf, 1, n, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != n) {
+    close(fd);
+    if (st) {
         free(buf);
-        return fk_fail(e, FK_ERR_IO, "%s: read error", path);
+        return st;
     }
     buf[n] = 0;
     *data = buf;

@@ -352,7 +352,7 @@ static fk_status encode_images(clip_run *r, const char *manifest, const fk_clip_
     if (ld)
         fk_loader_close(ld);
     if (!st && r->p.n < 1)
-        st = fk_fail(e, FK_ERR_ARG, "%s: no image could be read", manifest);
+        st = fk_fail(e, FK_ERR_FORMAT, "%s: no image could be read", manifest);
     return st;
 }
 
