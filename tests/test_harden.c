@@ -608,3 +608,47 @@ Test(input, stats_metadata_validated)
         cr_assert(strstr(e.msg, p), "%s", e.msg);
     }
 }
+
+/* ---- 4. printing: finite, bounded numbers ---- */
+
+static void write_stats_off(const char *path, double off)
+{
+    double mu[4] = {off, 0, 0, 0}, sg[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    fk_stats s = {.d = 4, .n = 10, .mu = mu, .sigma = sg, .has_tag = 1};
+    fk_error e;
+    cr_assert_eq(fk_tag_parse("tiny_pool/g4:pool@random-0/16/clean", &s.tag, &e), FK_OK);
+    cr_assert_eq(fk_stats_write(path, &s, NULL, &e), FK_OK, "%s", e.msg);
+}
+
+Test(print, huge_values_are_short_and_zero_has_no_sign)
+{
+    const char *dir = fk_test_tmpdir();
+    char a[600], b[600], out[16384];
+    snprintf(a, sizeof a, "%s/a.npz", dir);
+    snprintf(b, sizeof b, "%s/b.npz", dir);
+    write_stats_off(a, 0);
+    write_stats_off(b, 1e90);
+    int rc = fk_test_run_cli(out, sizeof out, "fd %s %s", a, b);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "1e+180"), "%s", out);
+    cr_assert(!strstr(out, "0000000000000000"), "a number of 180 digits: %s", out);
+    rc = fk_test_run_cli(out, sizeof out, "fd %s %s --json", a, b);
+    cr_assert(strstr(out, "1e+180"), "%s", out);
+}
+
+Test(print, kid_of_one_subset_has_no_std_or_inf)
+{
+    struct out_fixture f = out_setup();
+    char other[700], out[65536];
+    snprintf(other, sizeof other, "%s/other.npz", f.dir);
+    write_samples(other, 8, 16, 16, 11);
+    int rc = fk_test_run_cli(out, sizeof out, "score %s %s --backbone %s --metrics kid --kid-subsets 1 "
+                             "--ci none --quiet", f.data, other, f.cfg);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "1 subset of 8; subset std undefined"), "%s", out);
+    cr_assert(!strstr(out, "inf") && !strstr(out, "nan"), "%s", out);
+    rc = fk_test_run_cli(out, sizeof out, "score %s %s --backbone %s --metrics kid --kid-subsets 1 "
+                         "--ci none --quiet --json", f.data, other, f.cfg);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(!strstr(out, "\"std\":"), "an undefined std is absent: %s", out);
+}

@@ -93,6 +93,11 @@ typedef struct fk_cli_progress {
 void fk_cli_progress_attach(fk_cli_extract *o, fk_cli_progress *p, fk_extract_options *ex);
 void fk_cli_progress_done(fk_cli_progress *p);
 
+/* A number for people (print.c): 6 decimals, or 6 significant digits when
+ * very large or small; "undefined" when not finite; never -0. */
+const char *fk_cli_num(double v, char *buf, size_t n);
+/* 1 when r's interval is present and both ends are finite. */
+int fk_cli_interval_shown(const fk_result *r);
 /* Prints results: the shared JSON (--json), else text. */
 void fk_cli_print_results(const fk_results *r, const char *cmd, int json);
 /* fk_output_prepare on an output before any work: 0, or the error reported
