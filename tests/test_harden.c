@@ -652,3 +652,27 @@ Test(print, kid_of_one_subset_has_no_std_or_inf)
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(!strstr(out, "\"std\":"), "an undefined std is absent: %s", out);
 }
+
+/* ---- 5. exit codes by kind ---- */
+
+Test(exit_code, empty_dataset_and_damaged_file_are_bad_data)
+{
+    struct out_fixture f = out_setup();
+    char empty[700], junk[700], out[8192];
+    snprintf(empty, sizeof empty, "%s/empty", f.dir);
+    snprintf(junk, sizeof junk, "%s/junk.npz", f.dir);
+    cr_assert_eq(mkdir(empty, 0700), 0);
+    write_text(junk, "this is not a zip archive");
+    int rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s/s.npz --backbone %s --quiet", empty,
+                             f.dir, f.cfg);
+    cr_assert_eq(rc, 4, "an empty dataset is bad input data, not a usage error: %s", out);
+    cr_assert(strstr(out, empty) && strstr(out, "no images"), "%s", out);
+    rc = fk_test_run_cli(out, sizeof out, "stats-info %s", junk);
+    cr_assert_eq(rc, 4, "%s", out);
+    cr_assert(strstr(out, junk), "%s", out);
+    rc = fk_test_run_cli(out, sizeof out, "--help");
+    cr_assert(strstr(out, "4 bad input data"), "%s", out);
+    rc = fk_test_run_cli(out, sizeof out, "stats %s -o %s/s.npz --backbone %s --no-such-option",
+                         f.data, f.dir, f.cfg);
+    cr_assert_eq(rc, 2, "%s", out);
+}
