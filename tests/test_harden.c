@@ -303,6 +303,14 @@ Test(output, directory_and_dangling_link_refused_before_work)
                          f.dir, bad);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, strerror(ENOENT)) && !strstr(out, "no_such_plugin"), "%s", out);
+    /* A folder nobody may write in (even root cannot create files in /sys). */
+    if (access("/sys", F_OK) == 0) {
+        rc = fk_test_run_cli(out, sizeof out, "stats %s -o /sys/fidkit-test.npz --backbone %s",
+                             f.data, bad);
+        cr_assert_eq(rc, 1, "%s", out);
+        cr_assert(strstr(out, "cannot create a file in /sys") && !strstr(out, "out of memory") &&
+                  !strstr(out, "no_such_plugin"), "%s", out);
+    }
 }
 
 Test(output, link_to_a_file_keeps_the_link)
