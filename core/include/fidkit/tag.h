@@ -6,8 +6,13 @@
  *
  * Text form, used on the command line, in reports and file metadata:
  *
- *     BACKBONE/VARIANT:LAYER@WEIGHTS/SIZE/RESIZE
+ *     BACKBONE/VARIANT:LAYER@WEIGHTS/SIZE/RESIZE[/prec=PREC]
  *     inception_v3/fid:pool3@6726825d/299/legacy_pytorch
+ *     inception_v3/fid:pool3@6726825d/299/legacy_pytorch/prec=tf32
+ *
+ * PREC is the arithmetic of the forward pass when it is not plain float32
+ * ("tf32", "bf16"): the segment is omitted for fp32, and tags without it
+ * parse as fp32, so a bf16 score is never compared with an fp32 one.
  *
  * WEIGHTS is the SHA-256 of the weights file in hex, or "random-SEED" for
  * seeded random weights. Printed tags shorten a SHA-256 to 8 hex digits;
@@ -29,6 +34,7 @@ typedef struct fk_tag {
     char weights[72];   /* sha256 hex (64, or a prefix of >= 8) or "random-SEED" */
     int input_size;     /* square input side in pixels */
     char resize[32];    /* "clean", "legacy_pytorch", "legacy_tensorflow", ... */
+    char prec[16];      /* "" (fp32), "tf32", "bf16" */
 } fk_tag;
 
 #define FK_TAG_STR_MAX 320

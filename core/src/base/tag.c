@@ -19,8 +19,10 @@ static int is_hex(const char *s)
 char *fk_tag_str(const fk_tag *t, int short_sha, char *buf, size_t n)
 {
     int w = (short_sha && is_hex(t->weights) && strlen(t->weights) > 8) ? 8 : (int)strlen(t->weights);
-    snprintf(buf, n, "%s/%s:%s@%.*s/%d/%s", t->backbone, t->variant, t->layer, w, t->weights,
-             t->input_size, t->resize);
+    int k = snprintf(buf, n, "%s/%s:%s@%.*s/%d/%s", t->backbone, t->variant, t->layer, w, t->weights,
+                     t->input_size, t->resize);
+    if (t->prec[0] && strcmp(t->prec, "fp32") && k >= 0 && (size_t)k < n)
+        snprintf(buf + k, n - (size_t)k, "/prec=%s", t->prec);
     return buf;
 }
 
@@ -62,8 +64,21 @@ fk_status fk_tag_parse(const char *s, fk_tag *t, fk_error *e)
                     sizeof t->variant, s, e)) ||
         (st = field("layer", colon + 1, (size_t)(at - colon - 1), t->layer, sizeof t->layer, s, e)) ||
         (st = field("weights", at + 1, (size_t)(s2 - at - 1), t->weights, sizeof t->weights, s, e)) ||
-        (st = field("resize mode", s3 + 1, strlen(s3 + 1), t->resize, sizeof t->resize, s, e)))
+        (st = field("resize mode", s3 + 1, strcspn(s3 + 1, "/"), t->resize, sizeof t->resize, s, e)))
         return st;
+    /* Optional KEY=VALUE segments after the resize mode. */
+    for (const char *seg = strchr(s3 + 1, '/'); seg; seg = strchr(seg + 1, '/')) {
+        size_t len = strcspn(seg + 1, "/");
+        if (len > 5 && !strncmp(seg + 1, "prec=", 5)) {
+            if ((st = field("precision", seg + 6, len - 5, t->prec, sizeof t->prec, s, e)))
+                return st;
+        } else {
+            return fk_fail(e, FK_ERR_ARG, "tag '%s': unknown segment '/%.*s' after the resize mode "
+                           "(known: /prec=PREC)", s, (int)len, seg + 1);
+        }
+    }
+    if (!strcmp(t->prec, "fp32"))
+        t->prec[0] = 0;
     char *end;
     long size = strtol(s2 + 1, &end, 10);
     if (end != s3 || size <= 0 || size > 100000)
@@ -93,11 +108,18 @@ static int weights_match(const char *a, const char *b)
     return n >= 8 && !strncasecmp(a, b, n);
 }
 
+/* An empty precision is fp32. */
+static int prec_match(const fk_tag *a, const fk_tag *b)
+{
+    const char *pa = a->prec[0] ? a->prec : "fp32", *pb = b->prec[0] ? b->prec : "fp32";
+    return !strcmp(pa, pb);
+}
+
 int fk_tag_equal(const fk_tag *a, const fk_tag *b)
 {
     return !strcmp(a->backbone, b->backbone) && !strcmp(a->variant, b->variant) &&
            !strcmp(a->layer, b->layer) && weights_match(a->weights, b->weights) &&
-           a->input_size == b->input_size && !strcmp(a->resize, b->resize);
+           a->input_size == b->input_size && !strcmp(a->resize, b->resize) && prec_match(a, b);
 }
 
 fk_status fk_tag_check(const fk_tag *a, const fk_tag *b, fk_error *e)
@@ -107,7 +129,7 @@ fk_status fk_tag_check(const fk_tag *a, const fk_tag *b, fk_error *e)
     char sa[FK_TAG_STR_MAX], sb[FK_TAG_STR_MAX];
     return fk_fail(e, FK_ERR_TAG,
                    "refusing to compare %s with %s: features of different backbones, layers, "
-                   "weights, input sizes or resize modes live in different spaces",
+                   "weights, input sizes, resize modes or precisions live in different spaces",
                    fk_tag_str(a, 1, sa, sizeof sa), fk_tag_str(b, 1, sb, sizeof sb));
 }
 
