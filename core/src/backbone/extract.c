@@ -62,7 +62,7 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
     const fk_config *c = fk_backbone_config(b);
     int nout = fk_backbone_n_outputs(b);
     if (o.loader.batch_size <= 0)
-        o.loader.batch_size = c->batch_size > 0 ? c->batch_size : 50;
+        o.loader.batch_size = fk_config_batch_size(c);
     memset(sets, 0, (size_t)nout * sizeof *sets);
 
     fk_dataset *ds = NULL;
