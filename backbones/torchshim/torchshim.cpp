@@ -313,6 +313,39 @@ fk_status fkt_device_resolve(const char *device, const char *precision, char *ou
     return FK_OK;
 }
 
+// Pinned blocks handed out, by address: the tensor owns the block.
+static std::mutex host_mu;
+static std::vector<at::Tensor> host_blocks;
+
+void *fkt_host_alloc(size_t bytes)
+{
+    try {
+        if (fkt_cuda_devices() == 0 || bytes == 0)
+            return nullptr;
+        at::Tensor t = at::empty({(int64_t)bytes}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
+        std::lock_guard<std::mutex> g(host_mu);
+        host_blocks.push_back(t);
+        return t.data_ptr();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void fkt_host_free(void *p)
+{
+    if (!p)
+        return;
+    try {
+        std::lock_guard<std::mutex> g(host_mu);
+        for (size_t i = 0; i < host_blocks.size(); i++)
+            if (host_blocks[i].data_ptr() == p) {
+                host_blocks.erase(host_blocks.begin() + (long)i);
+                return;
+            }
+    } catch (...) {
+    }
+}
+
 size_t fkt_runtime_info(char *buf, size_t n)
 {
     std::string j = fkt_runtime_json();
@@ -412,6 +445,11 @@ fkt_tensor *fkt_from_f32(fkt_ctx *c, const float *data, int ndim, const int64_t 
         // caching host allocator, which keeps the block until the copy has
         // run) and copied on the context's stream without waiting.
         const bool cuda = c->device.is_cuda();
+        // A pinned buffer of the host's (fkt_host_alloc): copied straight
+        // from, asynchronously; the host leaves it alone until fkt_to_f32.
+        if (cuda && n > 0 && at::detail::getCUDAHooks().isPinnedPtr(const_cast<float *>(data)))
+            return layout(c, at::from_blob(const_cast<float *>(data), v, at::TensorOptions().dtype(at::kFloat))
+                                 .to(c->device, /*non_blocking=*/true));
         at::Tensor t = at::empty(v, at::TensorOptions().dtype(at::kFloat).pinned_memory(cuda));
         if (n > 0)
             std::memcpy(t.data_ptr<float>(), data, (size_t)n * sizeof(float));

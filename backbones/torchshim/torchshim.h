@@ -68,6 +68,15 @@ fk_status fkt_device_resolve(const char *device, const char *precision, char *ou
  * 8902 or null, "cuda_devices": N, "devices": ["cpu", "cuda:0", ...]}.
  * Returns the length written. */
 size_t fkt_runtime_info(char *buf, size_t n);
+
+/* Page-locked (pinned) host memory from torch's CUDA host allocator, for
+ * the host's batch buffers: fkt_from_f32 on a CUDA context copies from such
+ * a buffer straight to the device, asynchronously, without a staging copy
+ * (the buffer must then stay untouched until fkt_to_f32 of that pass, which
+ * waits for the stream). NULL when this libtorch has no CUDA or on failure;
+ * fkt_host_free(NULL) does nothing. */
+void *fkt_host_alloc(size_t bytes);
+void fkt_host_free(void *p);
 void fkt_free(fkt_ctx *c);
 /* FK_OK, or the first error; copies its message into *e when e != NULL. */
 fk_status fkt_status(const fkt_ctx *c, fk_error *e);

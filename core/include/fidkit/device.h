@@ -61,6 +61,14 @@ fk_status fk_torch_runtime(char *json, size_t n, fk_error *e);
 struct fk_plugin;
 int fk_plugin_links_torch(const struct fk_plugin *p);
 
+/* For an opened backbone on a CUDA device: the torch shim's pinned host
+ * allocator (fkt_host_alloc/fkt_host_free), which fk_extract gives the
+ * loader for its batch buffer. 0 and NULLs otherwise (CPU: malloc, as
+ * ever). */
+struct fk_backbone;
+int fk_backbone_pinned_allocator(const struct fk_backbone *b, void *(**alloc)(size_t),
+                                 void (**release)(void *));
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 /* One pass from a dataset to features; see extract.h. */
 #include "fidkit/extract.h"
+#include "fidkit/device.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,10 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
                              (long long)total, s->d);
         }
     }
+    /* On CUDA the batch lives in pinned memory: its copy to the device is
+     * asynchronous, while the loader's workers decode the next items. */
+    if (!o.loader.batch_alloc)
+        fk_backbone_pinned_allocator(b, &o.loader.batch_alloc, &o.loader.batch_free);
     if (!st && total > 0)
         st = fk_loader_open(ds, &c->input, &o.loader, &ld, e);
     int64_t done = 0;

@@ -537,3 +537,17 @@ fk_status fk_backbone_encode_text(fk_backbone *b, const int32_t *tokens, int n, 
         fk_fail_prefix(e, "%s", b->plugin->name);
     return st;
 }
+
+int fk_backbone_pinned_allocator(const fk_backbone *b, void *(**alloc)(size_t),
+                                 void (**release)(void *))
+{
+    *alloc = NULL;
+    *release = NULL;
+    if (strncmp(fk_backbone_config(b)->device, "cuda", 4))
+        return 0;
+    *(void **)alloc = shim_symbol(b->plugin, "fkt_host_alloc");
+    *(void **)release = shim_symbol(b->plugin, "fkt_host_free");
+    if (!*alloc || !*release)
+        *alloc = NULL, *release = NULL;
+    return *alloc != NULL;
+}
