@@ -62,13 +62,20 @@ fk_status fkt_parse_device(const char *device, int *index, std::string *why)
     if (!device || !*device || !std::strcmp(device, "cpu"))
         return FK_OK;
     std::string d = device;
+    // In an MPI run (FIDKIT_LOCAL_RANK, set by fidkit's MPI layer), "cuda"
+    // and "auto" take one GPU per rank: cuda:(local rank mod devices).
+    const char *lr = std::getenv("FIDKIT_LOCAL_RANK");
+    long local = lr && *lr ? std::strtol(lr, nullptr, 10) : 0;
+    if (local < 0)
+        local = 0;
     if (d == "auto") {
-        *index = fkt_cuda_devices() > 0 ? 0 : -1;
+        int count = fkt_cuda_devices();
+        *index = count > 0 ? (int)(local % count) : -1;
         return FK_OK;
     }
     long n = 0;
     if (d == "cuda") {
-        n = 0;
+        n = fkt_cuda_devices() > 0 ? local % fkt_cuda_devices() : 0;
     } else if (d.compare(0, 5, "cuda:") == 0 && d.size() > 5 && d.size() <= 8) {
         for (size_t i = 5; i < d.size(); i++)
             if (!std::isdigit((unsigned char)d[i])) {
