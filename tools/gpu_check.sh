@@ -106,6 +106,7 @@ if [ -z "$BUILD" ]; then
   [ -d "$SRC/backbones/dinov2" ] && TARGETS="$TARGETS dinov2"
   cmake --build "$BUILD" -j"$(nproc)" --target $TARGETS > "$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
 fi
+BUILD=$(cd "$BUILD" && pwd)
 # The 10 minutes of checks start now (the build is not counted).
 T0=$(date +%s)
 FK=$BUILD/fidkit
