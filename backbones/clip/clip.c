@@ -123,6 +123,8 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
         st = fk_fail(e, FK_ERR_ARG, "%s: no weights file given and random weights are off", net->label);
     if (st == FK_OK && !(net->ctx = fkt_open(p->device ? p->device : "cpu", p->threads, 0, e)))
         st = fk_fail_prefix(e, "%s", net->label);
+    if (st == FK_OK && fkt_set_precision(net->ctx, bk_precision(p), e))
+        st = fk_fail_prefix(e, "%s", net->label);
     if (st == FK_OK) {
         clip_source src;
         st = clip_source_open(&src, net->label, p->random_weights ? NULL : p->weights_path,
@@ -191,6 +193,7 @@ static const fk_plugin plugin = {
     .open = open_instance,
     .extract = extract,
     .close = close_instance,
+    .caps = FK_PLUGIN_CAP_PRECISION,
     .encode_text = encode_text,
 };
 

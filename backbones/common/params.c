@@ -64,3 +64,8 @@ const char *bk_option_str(const fk_option_spec *specs, const fk_plugin_params *p
     const fk_option_value *v = bk_option(specs, p, name);
     return v && v->s ? v->s : spec_default(specs, name);
 }
+
+const char *bk_precision(const fk_plugin_params *p)
+{
+    return FK_PARAMS_HAS(p, precision) && p->precision && *p->precision ? p->precision : "fp32";
+}

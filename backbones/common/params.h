@@ -18,6 +18,9 @@ fk_status bk_params_check(const char *label, const fk_plugin_params *p, int weig
  * older host, or a host that passes no options). */
 const fk_option_value *bk_option(const fk_option_spec *specs, const fk_plugin_params *p,
                                  const char *name);
+/* The precision the host asks for ("fp32" when an older host passes none). */
+const char *bk_precision(const fk_plugin_params *p);
+
 /* Integer or boolean options; the spec's default when unbound. */
 int64_t bk_option_int(const fk_option_spec *specs, const fk_plugin_params *p, const char *name);
 /* String options; the spec's default ("" for none) when unbound. */

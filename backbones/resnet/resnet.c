@@ -115,6 +115,8 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
     if (st == FK_OK &&
         !(in->net.ctx = fkt_open(p->device ? p->device : "cpu", p->threads, channels_last, e)))
         st = fk_fail_prefix(e, "%s", label);
+    if (st == FK_OK && fkt_set_precision(in->net.ctx, bk_precision(p), e))
+        st = fk_fail_prefix(e, "%s", label);
     if (st == FK_OK)
         st = resnet_load(&in->net, p->random_weights ? NULL : p->weights_path, p->random_seed, e);
     if (st != FK_OK) {
@@ -151,6 +153,7 @@ static const fk_plugin plugin = {
     .open = open_instance,
     .extract = extract,
     .close = close_instance,
+    .caps = FK_PLUGIN_CAP_PRECISION,
     .encode_text = NULL,
 };
 

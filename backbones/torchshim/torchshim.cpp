@@ -13,8 +13,15 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
+#include <c10/core/StreamGuard.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
+#include <torch/version.h>
+
+#include "torchshim_device.h"
 
 #include <cstdio>
 #include <climits>
@@ -48,6 +55,10 @@ struct fkt_ctx {
     QuietWarnings warnings;
     int threads = 0;
     bool channels_last = false;
+    at::Device device = at::Device(at::kCPU);
+    fkt_prec precision = FKT_FP32;
+    c10::optional<c10::Stream> stream; // CUDA: the context's own stream
+    std::string device_name = "cpu";
 };
 
 namespace {
@@ -107,6 +118,15 @@ bool guarded(fkt_ctx *c, const char *op, F &&f)
         c10::Warning::WarningHandlerGuard quiet(&c->warnings);
         c10::NoGradGuard no_grad;
         c10::InferenceMode inference;
+        // CUDA: every op of this call is queued on the context's stream, in
+        // the context's precision (TF32 and autocast are process-wide
+        // switches, so they are set on each call, and autocast restored).
+        c10::OptionalStreamGuard on_stream;
+        if (c->stream) {
+            on_stream.reset_stream(*c->stream);
+            fkt_apply_tf32(c->precision == FKT_TF32);
+        }
+        fkt_autocast_scope autocast(c->device.is_cuda() && c->precision == FKT_BF16);
         f();
         return true;
     } catch (const c10::Error &ex) {
@@ -210,30 +230,129 @@ extern "C" {
 
 fkt_ctx *fkt_open(const char *device, int threads, int channels_last, fk_error *e)
 {
-    if (device && std::strcmp(device, "cpu") != 0) {
-        set_error(e, FK_ERR_UNSUPPORTED,
-                  std::string("torch shim: device \"") + device +
-                      "\" is not supported (Debian's libtorch is CPU-only): use \"cpu\"");
-        return nullptr;
-    }
     if (threads < 0) {
         set_error(e, FK_ERR_ARG, "torch shim: threads must be >= 0, got " + std::to_string(threads));
         return nullptr;
     }
+    int index = -1;
+    std::string why;
+    fk_status st = fkt_parse_device(device, &index, &why);
+    if (st != FK_OK) {
+        set_error(e, st, "torch shim: " + why);
+        return nullptr;
+    }
     try {
         keep_activation_memory();
-        auto *c = new fkt_ctx;
+        std::unique_ptr<fkt_ctx> c(new fkt_ctx);
         c->threads = threads;
         c->channels_last = channels_last != 0;
         if (threads > 0)
             at::set_num_threads(threads);
-        return c;
+        if (index >= 0) {
+            c->device = at::Device(at::kCUDA, (c10::DeviceIndex)index);
+            c->device_name = c->device.str();
+            c10::impl::VirtualGuardImpl impl(at::kCUDA);
+            c->stream = impl.getStreamFromGlobalPool(c->device, false);
+            fkt_apply_tf32(false);
+        }
+        return c.release();
+    } catch (const c10::Error &ex) {
+        set_error(e, FK_ERR_PLUGIN, std::string("torch shim: opening a context on ") +
+                                        (device ? device : "cpu") + ": " +
+                                        one_line(ex.what_without_backtrace()));
     } catch (const std::exception &ex) {
         set_error(e, FK_ERR_NOMEM, std::string("torch shim: opening a context: ") + one_line(ex.what()));
     } catch (...) {
         set_error(e, FK_ERR_INTERNAL, "torch shim: opening a context: unknown C++ exception");
     }
     return nullptr;
+}
+
+fk_status fkt_set_precision(fkt_ctx *c, const char *precision, fk_error *e)
+{
+    if (!c) {
+        set_error(e, FK_ERR_ARG, "torch shim: context is NULL");
+        return FK_ERR_ARG;
+    }
+    if (c->status == FK_OK) {
+        fkt_prec p;
+        std::string why;
+        fk_status st = fkt_parse_precision(precision, c->device.is_cuda() ? 0 : -1, &p, &why);
+        if (st != FK_OK) {
+            c->status = st;
+            c->msg = "torch shim: " + why;
+        } else {
+            c->precision = p;
+        }
+    }
+    return fkt_status(c, e);
+}
+
+const char *fkt_device(const fkt_ctx *c)
+{
+    if (!c)
+        return "";
+    return c->device_name.c_str();
+}
+
+fk_status fkt_device_resolve(const char *device, const char *precision, char *out, size_t n,
+                             fk_error *e)
+{
+    int index = -1;
+    std::string why;
+    fk_status st = fkt_parse_device(device, &index, &why);
+    fkt_prec p;
+    if (st == FK_OK)
+        st = fkt_parse_precision(precision, index, &p, &why);
+    if (st != FK_OK) {
+        set_error(e, st, "torch shim: " + why);
+        return st;
+    }
+    if (out && n)
+        std::snprintf(out, n, "%s", index < 0 ? "cpu" : ("cuda:" + std::to_string(index)).c_str());
+    return FK_OK;
+}
+
+// Pinned blocks handed out, by address: the tensor owns the block.
+static std::mutex host_mu;
+static std::vector<at::Tensor> host_blocks;
+
+void *fkt_host_alloc(size_t bytes)
+{
+    try {
+        if (fkt_cuda_devices() == 0 || bytes == 0)
+            return nullptr;
+        at::Tensor t = at::empty({(int64_t)bytes}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
+        std::lock_guard<std::mutex> g(host_mu);
+        host_blocks.push_back(t);
+        return t.data_ptr();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void fkt_host_free(void *p)
+{
+    if (!p)
+        return;
+    try {
+        std::lock_guard<std::mutex> g(host_mu);
+        for (size_t i = 0; i < host_blocks.size(); i++)
+            if (host_blocks[i].data_ptr() == p) {
+                host_blocks.erase(host_blocks.begin() + (long)i);
+                return;
+            }
+    } catch (...) {
+    }
+}
+
+size_t fkt_runtime_info(char *buf, size_t n)
+{
+    std::string j = fkt_runtime_json();
+    if (!buf || !n)
+        return 0;
+    std::snprintf(buf, n, "%s", j.c_str());
+    return std::strlen(buf);
 }
 
 void fkt_free(fkt_ctx *c)
@@ -322,9 +441,20 @@ fkt_tensor *fkt_from_f32(fkt_ctx *c, const float *data, int ndim, const int64_t 
             n *= d;
         if (n > 0 && !data)
             throw std::invalid_argument("data is NULL");
-        at::Tensor t = at::empty(v, at::TensorOptions().dtype(at::kFloat));
+        // On a CUDA device the values are staged in pinned memory (torch's
+        // caching host allocator, which keeps the block until the copy has
+        // run) and copied on the context's stream without waiting.
+        const bool cuda = c->device.is_cuda();
+        // A pinned buffer of the host's (fkt_host_alloc): copied straight
+        // from, asynchronously; the host leaves it alone until fkt_to_f32.
+        if (cuda && n > 0 && at::detail::getCUDAHooks().isPinnedPtr(const_cast<float *>(data)))
+            return layout(c, at::from_blob(const_cast<float *>(data), v, at::TensorOptions().dtype(at::kFloat))
+                                 .to(c->device, /*non_blocking=*/true));
+        at::Tensor t = at::empty(v, at::TensorOptions().dtype(at::kFloat).pinned_memory(cuda));
         if (n > 0)
             std::memcpy(t.data_ptr<float>(), data, (size_t)n * sizeof(float));
+        if (cuda)
+            t = t.to(c->device, /*non_blocking=*/true);
         return layout(c, t);
     });
 }
@@ -341,6 +471,8 @@ fkt_tensor *fkt_from_i64(fkt_ctx *c, const int64_t *data, int ndim, const int64_
         at::Tensor t = at::empty(v, at::TensorOptions().dtype(at::kLong));
         if (n > 0)
             std::memcpy(t.data_ptr<int64_t>(), data, (size_t)n * sizeof(int64_t));
+        if (c->device.is_cuda())
+            t = t.to(c->device); // token ids: small, synchronous
         return t;
     });
 }
@@ -357,7 +489,10 @@ fk_status fkt_to_f32(fkt_ctx *c, const fkt_tensor *t, float *out, int64_t count)
                                         std::to_string(count));
         if (count > 0 && !out)
             throw std::invalid_argument("output buffer is NULL");
+        // From a CUDA device: a blocking copy, which waits for the stream.
         at::Tensor y = x.to(at::kFloat).contiguous();
+        if (!y.device().is_cpu())
+            y = y.to(at::kCPU);
         if (count > 0)
             std::memcpy(out, y.data_ptr<float>(), (size_t)count * sizeof(float));
     });

@@ -7,7 +7,7 @@
  * (or an error code) without doing anything, and fkt_status() tells what
  * failed. A forward pass can therefore be written straight through and
  * checked once at the end. Codes: FK_ERR_ARG (a NULL tensor, a bad shape or
- * count), FK_ERR_NOMEM, FK_ERR_UNSUPPORTED (a device other than "cpu"),
+ * count), FK_ERR_NOMEM, FK_ERR_UNSUPPORTED (a device this libtorch lacks),
  * FK_ERR_PLUGIN (torch refused the operation: its message, on one line).
  * Nothing is printed: torch's warnings are kept (fkt_warning()).
  *
@@ -32,10 +32,51 @@ extern "C" {
 typedef struct fkt_ctx fkt_ctx;
 typedef struct fkt_tensor fkt_tensor;
 
-/* device: "cpu" (Debian's libtorch has no CUDA). threads: 0 keeps torch's
- * default. channels_last: 1 runs 4-d activations and conv weights in NHWC
- * memory format (faster for convolutions on CPU; results equal to rounding). */
+/* device: "cpu", "cuda" (= "cuda:0"), "cuda:N" or "auto" (CUDA device 0
+ * when this libtorch has CUDA and a device is visible, else the CPU); NULL
+ * or "" is "cpu". Debian's libtorch has no CUDA: "cuda" then fails with
+ * FK_ERR_UNSUPPORTED saying how to build against a CUDA libtorch. On a CUDA
+ * device the context has its own stream: inputs are staged in pinned host
+ * memory and copied asynchronously on it, every op is queued on it, and
+ * fkt_to_f32 waits for it. threads: 0 keeps torch's default. channels_last:
+ * 1 runs 4-d activations and conv weights in NHWC memory format (faster for
+ * convolutions on CPU; results equal to rounding). The precision is fp32
+ * with TF32 off (fkt_set_precision changes it). */
 fkt_ctx *fkt_open(const char *device, int threads, int channels_last, fk_error *e);
+
+/* The forward precision of a context: "fp32" (the default: float32, TF32
+ * disabled for cuBLAS and cuDNN), "tf32" (float32 tensors, TF32 matmuls and
+ * convolutions) or "bf16" (autocast to bfloat16 for matmuls and
+ * convolutions). tf32 and bf16 need a CUDA device: on the CPU they are
+ * refused (FK_ERR_UNSUPPORTED) rather than silently run in fp32. Set it
+ * before the first op; the error is sticky like any other. */
+fk_status fkt_set_precision(fkt_ctx *c, const char *precision, fk_error *e);
+
+/* The device a context runs on, resolved ("cpu", "cuda:0"). */
+const char *fkt_device(const fkt_ctx *c);
+
+/* Checks a device and a precision (NULL: "fp32") against this libtorch
+ * without opening anything, and writes the resolved device ("cpu",
+ * "cuda:N") to out: the host calls it before any work, so that a CPU-only
+ * libtorch asked for "cuda" fails before datasets are decoded. Errors as
+ * fkt_open and fkt_set_precision give them. */
+fk_status fkt_device_resolve(const char *device, const char *precision, char *out, size_t n,
+                             fk_error *e);
+
+/* What this libtorch offers, as one JSON object into buf (always
+ * terminated): {"libtorch": "1.13.0", "cuda": "12.1" or null, "cudnn":
+ * 8902 or null, "cuda_devices": N, "devices": ["cpu", "cuda:0", ...]}.
+ * Returns the length written. */
+size_t fkt_runtime_info(char *buf, size_t n);
+
+/* Page-locked (pinned) host memory from torch's CUDA host allocator, for
+ * the host's batch buffers: fkt_from_f32 on a CUDA context copies from such
+ * a buffer straight to the device, asynchronously, without a staging copy
+ * (the buffer must then stay untouched until fkt_to_f32 of that pass, which
+ * waits for the stream). NULL when this libtorch has no CUDA or on failure;
+ * fkt_host_free(NULL) does nothing. */
+void *fkt_host_alloc(size_t bytes);
+void fkt_host_free(void *p);
 void fkt_free(fkt_ctx *c);
 /* FK_OK, or the first error; copies its message into *e when e != NULL. */
 fk_status fkt_status(const fkt_ctx *c, fk_error *e);

@@ -6,6 +6,8 @@
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
+#include "torchshim_device.h"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -14,6 +16,7 @@
 
 struct fkt_script {
     torch::jit::Module module;
+    at::Device device = at::Device(at::kCPU); // fp32 with TF32 off on CUDA
     int threads = 0;
     std::string path;
 };
@@ -76,9 +79,11 @@ fkt_script *fkt_script_load(const char *path, const char *device, int threads, f
         set_error(e, FK_ERR_ARG, "torch shim: TorchScript path is NULL");
         return nullptr;
     }
-    if (device && std::strcmp(device, "cpu") != 0) {
-        set_error(e, FK_ERR_UNSUPPORTED, std::string("torch shim: device \"") + device +
-                                             "\" is not supported (Debian's libtorch is CPU-only): use \"cpu\"");
+    int index = -1;
+    std::string why;
+    fk_status dst = fkt_parse_device(device, &index, &why);
+    if (dst != FK_OK) {
+        set_error(e, dst, "torch shim: " + why);
         return nullptr;
     }
     if (threads < 0) {
@@ -97,7 +102,9 @@ fkt_script *fkt_script_load(const char *path, const char *device, int threads, f
         m->threads = threads;
         m->path = path;
         try {
-            m->module = torch::jit::load(path, torch::kCPU);
+            if (index >= 0)
+                m->device = at::Device(at::kCUDA, (c10::DeviceIndex)index);
+            m->module = torch::jit::load(path, m->device);
             m->module.eval();
         } catch (...) {
             delete m;
@@ -162,6 +169,10 @@ fk_status fkt_script_run(fkt_script *m, const char *method, const float *nchw, i
             return FK_ERR_ARG;
         }
         at::Tensor x = torch::from_blob(const_cast<float *>(nchw), {n, c, h, w}, torch::kFloat);
+        if (m->device.is_cuda()) {
+            fkt_apply_tf32(false);
+            x = x.to(m->device);
+        }
         c10::IValue r = (*found)(std::vector<c10::IValue>{x});
         if (!r.isTensor()) {
             set_error(e, FK_ERR_FORMAT, where + " returned " + kind_of(r) +
@@ -185,7 +196,7 @@ fk_status fkt_script_run(fkt_script *m, const char *method, const float *nchw, i
                           shape_str(y) + "), but the config's output_dim is " + std::to_string(dim));
             return FK_ERR_FORMAT;
         }
-        at::Tensor flat = y.reshape({n, per}).to(torch::kFloat).contiguous();
+        at::Tensor flat = y.reshape({n, per}).to(torch::kFloat).to(at::kCPU).contiguous();
         std::memcpy(out, flat.data_ptr<float>(), (size_t)n * (size_t)per * sizeof(float));
         return FK_OK;
     } catch (const c10::Error &ex) {

@@ -15,7 +15,9 @@ extern "C" {
 
 typedef struct fkt_script fkt_script;
 
-/* Loads a TorchScript archive on device ("cpu") and puts it in eval mode.
+/* Loads a TorchScript archive on device (as fkt_open takes it: "cpu",
+ * "cuda", "cuda:N", "auto"; always fp32 with TF32 off) and puts it in eval
+ * mode; fkt_script_run copies its batch there and the result back.
  * threads: 0 keeps torch's default. NULL on failure, with the reason in *e
  * (FK_ERR_IO: unreadable; FK_ERR_FORMAT: not a TorchScript archive). */
 fkt_script *fkt_script_load(const char *path, const char *device, int threads, fk_error *e);

@@ -50,7 +50,8 @@ typedef struct fk_cli_extract {
     uint64_t seed;               /* UINT64_MAX: not given */
     const char *shard;           /* "I/K" (--shard), NULL: the whole dataset */
     int64_t block;               /* --block: items per block of the listing */
-    fk_opt table[16];
+    const char *device, *precision; /* --device, --precision (NULL: the config's) */
+    fk_opt table[18];
 } fk_cli_extract;
 
 #define FK_CLI_DEFAULT_BACKBONE FK_DEFAULT_BACKBONE
@@ -69,10 +70,17 @@ typedef struct fk_cli_extract {
     "  --shard I/K             only shard I of K of the sorted listing (whole blocks;\n"  \
     "                          `fidkit merge` joins the parts; docs/scale.md)\n"          \
     "  --block N               items per block of the listing (default 1024)\n"        \
+    "  --device D              cpu, cuda, cuda:N or auto (default: the config's;\n"     \
+    "                          docs/gpu.md)\n"                                          \
+    "  --precision P           fp32 (default), tf32 or bf16 (CUDA only; in the tag)\n"  \
     "  --quiet                 no progress bar\n"                                       \
     "  --json                  print one JSON object (schema fidkit-result/1)\n"
 
 void fk_cli_extract_init(fk_cli_extract *o);
+/* --device / --precision: checked (a usage error exits 2) and handed to the
+ * library as $FIDKIT_DEVICE / $FIDKIT_PRECISION, which every config loaded
+ * after takes (fidkit/device.h). NULL leaves either as it is. */
+void fk_cli_device_apply(const char *device, const char *precision);
 /* "I/K" with 0 <= I < K to its numbers; -1 when malformed. */
 int fk_cli_parse_shard(const char *s, int *index, int *count);
 /* In the MPI build, launched by mpirun/srun: extraction is shared among the

@@ -30,8 +30,10 @@ int fk_cmd_backbones(int argc, char **argv)
     char sp[8192];
     fk_plugin_search_path(sp, sizeof sp);
     cJSON *arr = cJSON_CreateArray();
+    char rt[1024];
+    int has_rt = fk_torch_runtime(rt, sizeof rt, NULL) == FK_OK;
     if (!json)
-        printf("search path: %s\n", sp);
+        printf("search path: %s\ntorch: %s\n", sp, has_rt ? rt : "no plugin links the torch shim");
     for (int i = 0; i < n; i++) {
         const fk_plugin *p = list[i].plugin;
         cJSON *o = cJSON_CreateObject();
@@ -44,6 +46,9 @@ int fk_cmd_backbones(int argc, char **argv)
             continue;
         }
         cJSON_AddStringToObject(o, "name", p->name);
+        /* Where it can run: the torch runtime of the shim it links. */
+        cJSON *prt = has_rt && fk_plugin_links_torch(p) ? cJSON_Parse(rt) : NULL;
+        cJSON_AddItemToObject(o, "runtime", prt ? prt : cJSON_CreateNull());
         cJSON_AddStringToObject(o, "summary", p->summary ? p->summary : "");
         cJSON *vars = cJSON_AddArrayToObject(o, "variants");
         if (!json)

@@ -34,6 +34,7 @@ static const char usage_text[] =
     "own tag and are never compared with FID.\n"
     "\n"
     "  --n N                   images per set (default 60)\n"
+    "  --device D              cpu, cuda, cuda:N or auto (default: the config's)\n"
     "  --fid-only              instead of the sweep, print the FID between\n"
     "                          the two generated sets (N default 200)\n"
     "  --stats-only            instead, write two stats files of synthetic\n"
@@ -193,7 +194,7 @@ static void print_results(const char *out)
 
 int fk_cmd_demo(int argc, char **argv)
 {
-    const char *dir = "fidkit-demo", *backbone = "inception_v3_random";
+    const char *dir = "fidkit-demo", *backbone = "inception_v3_random", *device = NULL;
     int json = 0, n = 0, stats = 0, fid_only = 0, npos;
     const fk_opt own[] = {
         {"--json", FK_ARG_FLAG, &json, 0, NULL},
@@ -202,12 +203,14 @@ int fk_cmd_demo(int argc, char **argv)
         {"--out", FK_ARG_STR, &dir, 0, NULL},
         {"--backbone", FK_ARG_STR, &backbone, 0, NULL},
         {"--n", FK_ARG_INT, &n, 2, NULL},
+        {"--device", FK_ARG_STR, &device, 0, NULL},
         {NULL, 0, NULL, 0, NULL},
     };
     const fk_opt *tables[] = {own, NULL};
     int r = fk_cli_parse("demo", argc, argv, tables, usage_text, NULL, 0, &npos);
     if (r)
         return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
+    fk_cli_device_apply(device, NULL);
     if (mkdir(dir, 0777) && access(dir, W_OK))
         return fk_cli_usage_error("demo", "cannot create folder '%s'", dir);
     if (stats)

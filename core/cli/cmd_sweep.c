@@ -32,6 +32,7 @@ static const char usage_text[] =
     "                 changes no number). Under mpirun every point's\n"
     "                 extraction is shared by the ranks; rank 0 keeps the\n"
     "                 journal, cache and report (docs/scale.md)\n"
+    "  --device D     cpu, cuda, cuda:N or auto; --precision fp32|tf32|bf16\n"
     "  --quiet        no progress line\n";
 
 typedef struct bar {
@@ -61,6 +62,7 @@ static void draw(void *user, const fk_sweep_progress *p)
 int fk_cmd_sweep(int argc, char **argv)
 {
     const char *out = NULL, *pos[1];
+    const char *device = NULL, *precision = NULL;
     int json = 0, quiet = 0, npos;
     fk_sweep_options o = fk_sweep_default_options();
     const fk_opt own[] = {
@@ -70,12 +72,15 @@ int fk_cmd_sweep(int argc, char **argv)
         {"--quiet", FK_ARG_FLAG, &quiet, 0, NULL},
         {"--threads", FK_ARG_INT, &o.threads, 0, NULL},
         {"--block", FK_ARG_I64, &o.block, 1, NULL},
+        {"--device", FK_ARG_STR, &device, 0, NULL},
+        {"--precision", FK_ARG_STR, &precision, 0, NULL},
         {NULL, 0, NULL, 0, NULL},
     };
     const fk_opt *tables[] = {own, NULL};
     int r = fk_cli_parse("sweep", argc, argv, tables, usage_text, pos, 1, &npos);
     if (r)
         return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
+    fk_cli_device_apply(device, precision);
     if (npos != 1)
         return fk_cli_usage_error("sweep", "a sweep file (YAML) is needed");
     const char *file = pos[0];

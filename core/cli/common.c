@@ -25,6 +25,8 @@ void fk_cli_extract_init(fk_cli_extract *o)
         {"--gray16-pil", FK_ARG_FLAG, &o->gray16, 0, NULL},
         {"--shard", FK_ARG_STR, &o->shard, 0, NULL},
         {"--block", FK_ARG_I64, &o->block, 1, NULL},
+        {"--device", FK_ARG_STR, &o->device, 0, NULL},
+        {"--precision", FK_ARG_STR, &o->precision, 0, NULL},
         {"--quiet", FK_ARG_FLAG, &o->quiet, 0, NULL},
         {"--json", FK_ARG_FLAG, &o->json, 0, NULL},
         {NULL, 0, NULL, 0, NULL},
@@ -55,7 +57,25 @@ void fk_cli_extract_finish(fk_cli_extract *o)
         fprintf(stderr, "fidkit: --shard '%s': expected I/K with 0 <= I < K\n", o->shard);
         exit(FK_EXIT_USAGE);
     }
+    fk_cli_device_apply(o->device, o->precision);
     fk_cli_mpi_attach(&o->ex);
+}
+
+void fk_cli_device_apply(const char *device, const char *precision)
+{
+    fk_error e = {0};
+    if (device && fk_device_parse(device, NULL, NULL, &e)) {
+        fprintf(stderr, "fidkit: --device: %s\n", e.msg);
+        exit(FK_EXIT_USAGE);
+    }
+    if (precision && fk_precision_parse(precision, &e)) {
+        fprintf(stderr, "fidkit: --precision: %s\n", e.msg);
+        exit(FK_EXIT_USAGE);
+    }
+    if (device)
+        setenv("FIDKIT_DEVICE", device, 1);
+    if (precision)
+        setenv("FIDKIT_PRECISION", precision, 1);
 }
 
 int fk_cli_parse_shard(const char *s, int *index, int *count)

@@ -94,6 +94,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version")) {
         printf("fidkit %s\n", fk_version());
+        /* The torch runtime the backbones link: libtorch, CUDA, devices. */
+        char rt[1024];
+        if (fk_torch_runtime(rt, sizeof rt, NULL) == FK_OK)
+            printf("torch: %s\n", rt);
+        else
+            printf("torch: no plugin on the search path links the torch shim\n");
         return 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)

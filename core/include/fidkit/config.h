@@ -24,10 +24,15 @@
  *       mean: [0.5, 0.5, 0.5]
  *       std: [0.5, 0.5, 0.5]
  *     output: pool3                 # the layer whose features are scored
- *     device: cpu
+ *     device: cpu                   # cpu | cuda | cuda:N | auto (device.h)
+ *     precision: fp32               # fp32 | tf32 | bf16 (tf32/bf16: CUDA only)
  *     threads: 0                    # 0: $OMP_NUM_THREADS, else all CPUs
  *     batch_size: 50
+ *     cuda_batch_size: 200          # on a CUDA device (default FK_CUDA_DEFAULT_BATCH)
  *     options: {}                   # plugin-specific, checked against the plugin
+ *
+ * $FIDKIT_DEVICE and $FIDKIT_PRECISION, when set, replace the file's device
+ * and precision (they are checked as the keys are).
  *
  * Unknown keys, missing keys and values of the wrong type are errors naming
  * the file, the line and the key.
@@ -82,9 +87,11 @@ typedef struct fk_config {
     fk_config_file side[FK_CONFIG_MAX_SIDE];
     fk_preprocess input;
     char output[64];
-    char device[32];
+    char device[32];            /* as written (or $FIDKIT_DEVICE); resolved when opened */
+    char precision[16];         /* "fp32", "tf32", "bf16" */
     int threads;
     int batch_size;
+    int cuda_batch_size;        /* 0: FK_CUDA_DEFAULT_BATCH */
     int n_options;
     fk_config_option options[FK_CONFIG_MAX_OPTIONS];
 } fk_config;
@@ -133,6 +140,12 @@ FK_API void fk_config_list_free(char **paths, int n);
 /* The tag of features from this config; weights_sha256 is the SHA-256
  * actually measured on the weights file (NULL for random weights). */
 FK_API void fk_config_tag(const fk_config *c, const char *weights_sha256, fk_tag *t);
+
+/* Images per forward pass for this config's device: cuda_batch_size (else
+ * FK_CUDA_DEFAULT_BATCH) on "cuda"/"cuda:N", batch_size (else 50)
+ * otherwise. Give it a backbone's config (fk_backbone_config), whose device
+ * is resolved ("auto" is then "cpu" or "cuda:N"). */
+FK_API int fk_config_batch_size(const fk_config *c);
 
 /* SHA-256 of a file as 64 hex digits. */
 FK_API fk_status fk_sha256_file(const char *path, char hex[65], fk_error *e);

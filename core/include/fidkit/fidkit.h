@@ -20,6 +20,7 @@
 #include "perturb.h"
 #include "weights.h"
 #include "config.h"
+#include "device.h"
 #include "fetch.h"
 #include "registry.h"
 #include "extract.h"

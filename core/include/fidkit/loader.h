@@ -35,6 +35,12 @@ typedef struct fk_loader_options {
                               each, whatever the dataset's size */
     fk_image_hook hook;    /* may be NULL */
     void *hook_user;
+    /* (may be NULL: malloc/free) where the batch fk_batch.data points to is
+     * allocated: fk_extract passes the torch shim's pinned host memory when
+     * the backbone runs on CUDA, so the copy to the device is asynchronous
+     * and needs no staging copy. */
+    void *(*batch_alloc)(size_t bytes);
+    void (*batch_free)(void *p);
 } fk_loader_options;
 
 FK_API fk_loader_options fk_loader_default_options(void);

@@ -11,6 +11,10 @@
  *     inception_v3/fid:pool3@6726825d/299/legacy_pytorch
  *     resnet/resnet50:pool@random-0/224/clean/norm=pm1
  *
+ * PREC is the arithmetic of the forward pass when it is not plain float32
+ * ("tf32", "bf16"): the segment is omitted for fp32, and tags without it
+ * parse as fp32, so a bf16 score is never compared with an fp32 one.
+ *
  * WEIGHTS is the SHA-256 of the weights file in hex, or "random-SEED" for
  * seeded random weights. Printed tags shorten a SHA-256 to 8 hex digits;
  * a SHA-256 of at least 8 digits matches any full one it is a prefix of.

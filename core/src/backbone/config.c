@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "fidkit/device.h"
 #include "formats/yamldoc.h"
 
 typedef struct ctx {
@@ -337,7 +338,19 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
             return st;
         seen[S_OUTPUT] = 1;
     } else if (!strcmp(key, "device")) {
-        return get_str(c, v, key, cf->device, sizeof cf->device);
+        if ((st = get_str(c, v, key, cf->device, sizeof cf->device)))
+            return st;
+        if (fk_device_parse(cf->device, NULL, NULL, NULL))
+            return bad(c, v, key, "must be cpu, cuda, cuda:N or auto, got '%s'", cf->device);
+    } else if (!strcmp(key, "precision")) {
+        if ((st = get_str(c, v, key, cf->precision, sizeof cf->precision)))
+            return st;
+        if (fk_precision_parse(cf->precision, NULL))
+            return bad(c, v, key, "must be fp32, tf32 or bf16, got '%s'", cf->precision);
+    } else if (!strcmp(key, "cuda_batch_size")) {
+        if ((st = get_int(c, v, key, 1, 65536, &x)))
+            return st;
+        cf->cuda_batch_size = (int)x;
     } else if (!strcmp(key, "threads")) {
         if ((st = get_int(c, v, key, 0, 1024, &x)))
             return st;
@@ -352,7 +365,27 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         return each_pair(c, v, "options", option_pair, cf, NULL);
     } else {
         return bad(c, k, key, "is not a config key (fidkit_config, plugin, variant, weights, "
-                              "input, output, device, threads, batch_size, options)", NULL);
+                              "input, output, device, precision, threads, batch_size, cuda_batch_size, "
+                              "options)", NULL);
+    }
+    return FK_OK;
+}
+
+/* $FIDKIT_DEVICE / $FIDKIT_PRECISION (set by --device / --precision). */
+static fk_status env_overrides(fk_config *cf, fk_error *e)
+{
+    const char *d = getenv("FIDKIT_DEVICE"), *p = getenv("FIDKIT_PRECISION");
+    if (d && *d) {
+        if (fk_device_parse(d, NULL, NULL, e) || strlen(d) >= sizeof cf->device)
+            return fk_fail(e, FK_ERR_ARG, "FIDKIT_DEVICE='%s' (or --device) must be cpu, cuda, "
+                           "cuda:N or auto", d);
+        snprintf(cf->device, sizeof cf->device, "%s", d);
+    }
+    if (p && *p) {
+        if (fk_precision_parse(p, e))
+            return fk_fail(e, FK_ERR_ARG, "FIDKIT_PRECISION='%s' (or --precision) must be fp32, "
+                           "tf32 or bf16", p);
+        snprintf(cf->precision, sizeof cf->precision, "%s", p);
     }
     return FK_OK;
 }
@@ -362,6 +395,7 @@ fk_status fk_config_load(const char *path, fk_config *cf, fk_error *e)
     memset(cf, 0, sizeof *cf);
     snprintf(cf->path, sizeof cf->path, "%s", path);
     strcpy(cf->device, "cpu");
+    strcpy(cf->precision, "fp32");
     cf->batch_size = 50;
     cf->input.resize = FK_RESIZE_CLEAN;
 
@@ -383,6 +417,8 @@ fk_status fk_config_load(const char *path, fk_config *cf, fk_error *e)
     for (int i = 0; !st && i < S_N; i++)
         if (!seen[i])
             st = fk_fail(e, FK_ERR_ARG, "%s: missing key '%s'", path, req[i]);
+    if (!st)
+        st = env_overrides(cf, e);
     if (!st && cf->input.resize == FK_RESIZE_NONE && cf->input.center_crop)
         st = fk_fail(e, FK_ERR_ARG, "%s: 'crop: center' needs a resize mode other than none", path);
     yaml_document_delete(&doc);
@@ -403,6 +439,15 @@ void fk_config_tag(const fk_config *c, const char *sha, fk_tag *t)
     snprintf(t->resize, sizeof t->resize, "%s%s", fk_resize_name(c->input.resize),
              c->input.center_crop ? "+center_crop" : "");
     fk_tag_set_norm(t, c->input.scale, c->input.mean, c->input.std);
+    if (c->precision[0] && strcmp(c->precision, "fp32"))
+        snprintf(t->prec, sizeof t->prec, "%s", c->precision);
+}
+
+int fk_config_batch_size(const fk_config *c)
+{
+    if (!strncmp(c->device, "cuda", 4))
+        return c->cuda_batch_size > 0 ? c->cuda_batch_size : FK_CUDA_DEFAULT_BATCH;
+    return c->batch_size > 0 ? c->batch_size : 50;
 }
 
 fk_status fk_sha256_file(const char *path, char hex[65], fk_error *e)

@@ -1,5 +1,6 @@
 /* One pass from a dataset to features; see extract.h. */
 #include "fidkit/extract.h"
+#include "fidkit/device.h"
 
 #include "backbone/disturb.h"
 
@@ -64,7 +65,7 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
     const fk_config *c = fk_backbone_config(b);
     int nout = fk_backbone_n_outputs(b);
     if (o.loader.batch_size <= 0)
-        o.loader.batch_size = c->batch_size > 0 ? c->batch_size : 50;
+        o.loader.batch_size = fk_config_batch_size(c);
     memset(sets, 0, (size_t)nout * sizeof *sets);
 
     fk_dataset *ds = NULL;
@@ -108,6 +109,10 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
         o.loader.hook = fk_disturb_hook;
         o.loader.hook_user = dist;
     }
+    /* On CUDA the batch lives in pinned memory: its copy to the device is
+     * asynchronous, while the loader's workers decode the next items. */
+    if (!o.loader.batch_alloc)
+        fk_backbone_pinned_allocator(b, &o.loader.batch_alloc, &o.loader.batch_free);
     if (!st && total > 0)
         st = fk_loader_open(ds, &c->input, &o.loader, &ld, e);
     int64_t done = 0;

@@ -1,5 +1,6 @@
 /* The plugin registry and opened backbones; see registry.h. */
 #include "fidkit/registry.h"
+#include "fidkit/device.h"
 #include "base/cpus.h"
 
 #include <dirent.h>
@@ -28,7 +29,8 @@ static struct {
     int n;
     char path[MAX_PLUGINS][PATH_MAX];
     const fk_plugin *plugin[MAX_PLUGINS];
-} registry = {PTHREAD_MUTEX_INITIALIZER, 0, {{0}}, {0}};
+    void *handle[MAX_PLUGINS];
+} registry = {PTHREAD_MUTEX_INITIALIZER, 0, {{0}}, {0}, {0}};
 
 char *fk_plugin_search_path(char *buf, size_t n)
 {
@@ -108,6 +110,7 @@ fk_status fk_plugin_load_file(const char *path, const fk_plugin **out, fk_error 
         goto out;
     }
     snprintf(registry.path[registry.n], PATH_MAX, "%s", real);
+    registry.handle[registry.n] = h;
     registry.plugin[registry.n++] = p;
     *out = p;
 out:
@@ -199,6 +202,94 @@ fk_status fk_plugin_scan(fk_plugin_entry_info **list, int *n, fk_error *e)
     *list = v;
     *n = k;
     return FK_OK;
+}
+
+/* ---- devices (device.h) ---------------------------------------------- */
+
+/* The torch shim's entry points, as a plugin that links it sees them
+ * (dlsym on the plugin's handle searches its dependencies), or NULL for a
+ * plugin without the shim. */
+typedef fk_status (*shim_resolve_fn)(const char *, const char *, char *, size_t, fk_error *);
+typedef size_t (*shim_info_fn)(char *, size_t);
+
+static void *shim_symbol(const fk_plugin *p, const char *name)
+{
+    void *h = NULL;
+    pthread_mutex_lock(&registry.lock);
+    for (int i = 0; i < registry.n && !h; i++)
+        if (registry.plugin[i] == p)
+            h = registry.handle[i];
+    pthread_mutex_unlock(&registry.lock);
+    return h ? dlsym(h, name) : NULL;
+}
+
+static fk_status resolve_for(const fk_plugin *p, const char *device, const char *precision,
+                             char *out, size_t n, fk_error *e)
+{
+    fk_device_kind kind;
+    fk_status st;
+    if (!precision || !*precision)
+        precision = "fp32";
+    if ((st = fk_device_parse(device, &kind, NULL, e)) || (st = fk_precision_parse(precision, e)))
+        return st;
+    if (strcmp(precision, "fp32") &&
+        !(FK_PLUGIN_HAS(p, caps) && (p->caps & FK_PLUGIN_CAP_PRECISION)))
+        return fk_fail(e, FK_ERR_UNSUPPORTED, "plugin %s computes in fp32 only: precision %s "
+                       "is not available for it", p->name, precision);
+    shim_resolve_fn resolve;
+    *(void **)&resolve = shim_symbol(p, "fkt_device_resolve");
+    if (resolve) {
+        if ((st = resolve(device, precision, out, n, e)))
+            fk_fail_prefix(e, "%s", p->name);
+        return st;
+    }
+    if (kind == FK_DEVICE_CUDA)
+        return fk_fail(e, FK_ERR_UNSUPPORTED, "plugin %s runs on the CPU only (it does not use "
+                       "the torch shim): device '%s' is not available for it", p->name, device);
+    if (strcmp(precision, "fp32"))
+        return fk_fail(e, FK_ERR_UNSUPPORTED, "plugin %s runs on the CPU only: precision %s "
+                       "needs a CUDA device", p->name, precision);
+    snprintf(out, n, "cpu");
+    return FK_OK;
+}
+
+fk_status fk_device_resolve(const char *plugin_name, const char *device, const char *precision,
+                            char *out, size_t n, fk_error *e)
+{
+    const fk_plugin *p;
+    fk_status st = fk_plugin_load(plugin_name, &p, e);
+    return st ? st : resolve_for(p, device, precision, out, n, e);
+}
+
+int fk_plugin_links_torch(const fk_plugin *p)
+{
+    return shim_symbol(p, "fkt_device_resolve") != NULL;
+}
+
+fk_status fk_torch_runtime(char *json, size_t n, fk_error *e)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        pthread_mutex_lock(&registry.lock);
+        int count = registry.n;
+        pthread_mutex_unlock(&registry.lock);
+        for (int i = 0; i < count; i++) {
+            shim_info_fn info;
+            *(void **)&info = shim_symbol(registry.plugin[i], "fkt_runtime_info");
+            if (info) {
+                info(json, n);
+                return FK_OK;
+            }
+        }
+        if (pass == 0) { /* none loaded yet: load what the search path has */
+            fk_plugin_entry_info *list;
+            int k;
+            if (fk_plugin_scan(&list, &k, NULL) == FK_OK)
+                free(list);
+        }
+    }
+    if (n)
+        json[0] = 0;
+    return fk_fail(e, FK_ERR_PLUGIN, "no plugin on the search path links the torch shim");
 }
 
 /* ---- backbones ------------------------------------------------------- */
@@ -350,6 +441,15 @@ fk_status fk_backbone_open(const fk_config *c, const char *const *outputs, int n
     b->n_out = n_outputs;
     if ((st = bind_options(b, e)))
         goto fail;
+    /* Before the weights are read and any image decoded. */
+    char dev[sizeof b->cfg.device];
+    if ((st = resolve_for(p, c->device, c->precision, dev, sizeof dev, e))) {
+        fk_fail_prefix(e, "%s", c->path);
+        goto fail;
+    }
+    snprintf(b->cfg.device, sizeof b->cfg.device, "%s", dev);
+    if (!b->cfg.precision[0])
+        snprintf(b->cfg.precision, sizeof b->cfg.precision, "fp32");
 
     if (!c->random_weights) {
         if ((st = fk_config_weights_path(c, b->weights_path, sizeof b->weights_path, e)) ||
@@ -376,6 +476,7 @@ fk_status fk_backbone_open(const fk_config *c, const char *const *outputs, int n
         .n_outputs = b->n_out,
         .outputs = b->out_names,
         .options = b->options,
+        .precision = b->cfg.precision,
     };
     if ((st = p->open(&pp, &b->inst, e)))
         goto fail;
@@ -435,4 +536,18 @@ fk_status fk_backbone_encode_text(fk_backbone *b, const int32_t *tokens, int n, 
     if (st && e && !strstr(e->msg, b->plugin->name))
         fk_fail_prefix(e, "%s", b->plugin->name);
     return st;
+}
+
+int fk_backbone_pinned_allocator(const fk_backbone *b, void *(**alloc)(size_t),
+                                 void (**release)(void *))
+{
+    *alloc = NULL;
+    *release = NULL;
+    if (strncmp(fk_backbone_config(b)->device, "cuda", 4))
+        return 0;
+    *(void **)alloc = shim_symbol(b->plugin, "fkt_host_alloc");
+    *(void **)release = shim_symbol(b->plugin, "fkt_host_free");
+    if (!*alloc || !*release)
+        *alloc = NULL, *release = NULL;
+    return *alloc != NULL;
 }

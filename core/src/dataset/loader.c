@@ -167,7 +167,10 @@ void fk_loader_close(fk_loader *l)
     free(l->threads);
     free(l->slots);
     free(l->ring_data);
-    free(l->batch);
+    if (l->o.batch_free)
+        l->o.batch_free(l->batch);
+    else
+        free(l->batch);
     free(l->index);
     free(l);
 }
@@ -221,7 +224,12 @@ fk_status fk_loader_open(fk_dataset *ds, const fk_preprocess *p, const fk_loader
     pthread_cond_init(&l->cv_done, NULL);
     l->slots = calloc((size_t)l->ring, sizeof *l->slots);
     l->ring_data = malloc((size_t)l->ring * l->item_floats * sizeof(float));
-    l->batch = malloc((size_t)bs * l->item_floats * sizeof(float));
+    size_t batch_bytes = (size_t)bs * l->item_floats * sizeof(float);
+    l->batch = l->o.batch_alloc ? l->o.batch_alloc(batch_bytes) : NULL;
+    if (!l->batch) { /* no allocator, or no pinned memory: plain memory */
+        l->o.batch_free = NULL;
+        l->batch = malloc(batch_bytes);
+    }
     l->index = malloc((size_t)bs * sizeof *l->index);
     l->threads = calloc((size_t)l->o.threads, sizeof *l->threads);
     l->args = calloc((size_t)l->o.threads, sizeof *l->args);

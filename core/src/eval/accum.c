@@ -160,7 +160,7 @@ fk_status fk_accum_push_images(fk_accum *a, const uint8_t *hwc, int n, int h, in
         return fk_fail(e, FK_ERR_ARG, "this accumulator takes features, not images");
     if (n < 0 || h < 1 || w < 1)
         return fk_fail(e, FK_ERR_ARG, "images of %d x %d, %d of them", h, w, n);
-    int bs = a->cfg.batch_size > 0 ? a->cfg.batch_size : 50;
+    int bs = fk_config_batch_size(fk_backbone_config(a->b));
     int s = a->cfg.input.size;
     size_t per = (size_t)3 * (size_t)s * (size_t)s;
     fk_status st = FK_OK;

@@ -321,7 +321,7 @@ static fk_status setup(clip_run *r, const char *manifest, const fk_clip_options 
                        n < 1 ? " without items" : "");
     r->d = fk_backbone_output_dim(r->image, 0);
     r->batch = o->extract.loader.batch_size > 0 ? o->extract.loader.batch_size
-               : r->cfg.batch_size > 0 ? r->cfg.batch_size : 50;
+               : fk_config_batch_size(fk_backbone_config(r->image));
     r->p.index = malloc((size_t)n * sizeof *r->p.index);
     r->p.img = malloc((size_t)n * r->d * sizeof *r->p.img);
     return r->p.index && r->p.img ? FK_OK : fk_fail(e, FK_ERR_NOMEM, "out of memory");

@@ -117,6 +117,12 @@ static char *job_json(fk_backbone *b, const char *dataset, const fk_extract_opti
         if (o->contaminant)
             cJSON_AddStringToObject(j, "contaminant", o->contaminant);
     }
+    /* --device / --precision of rank 0's command line (docs/gpu.md): each
+     * rank resolves the device itself, "cuda" and "auto" by its local rank. */
+    const char *dev = getenv("FIDKIT_DEVICE");
+    if (dev && *dev)
+        cJSON_AddStringToObject(j, "device", dev);
+    cJSON_AddStringToObject(j, "precision", fk_backbone_config(b)->precision);
     char *t = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return t;
@@ -411,6 +417,15 @@ static void serve_job(const char *text, served *sv)
         size_t l = strlen(key);
         snprintf(key + l, sizeof key - l, "|%s", names[n - 1]);
     }
+    const cJSON *jdev = cJSON_GetObjectItemCaseSensitive(j, "device");
+    const cJSON *jprec = cJSON_GetObjectItemCaseSensitive(j, "precision");
+    if (cJSON_IsString(jdev))
+        setenv("FIDKIT_DEVICE", jdev->valuestring, 1);
+    if (cJSON_IsString(jprec))
+        setenv("FIDKIT_PRECISION", jprec->valuestring, 1);
+    size_t kl = strlen(key);
+    snprintf(key + kl, sizeof key - kl, "|%s|%s", cJSON_IsString(jdev) ? jdev->valuestring : "",
+             cJSON_IsString(jprec) ? jprec->valuestring : "");
     if (!sv->b || strcmp(sv->key, key)) {
         fk_backbone_close(sv->b);
         sv->b = NULL;
@@ -502,6 +517,13 @@ int fk_cli_mpi_start(int *argc, char ***argv)
     MPI_Comm local;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
     MPI_Comm_size(local, &W.local_size);
+    /* One GPU per rank: the torch shim maps "cuda" and "auto" to
+     * cuda:(local rank mod visible devices). */
+    int local_rank = 0;
+    MPI_Comm_rank(local, &local_rank);
+    char lr[16];
+    snprintf(lr, sizeof lr, "%d", local_rank);
+    setenv("FIDKIT_LOCAL_RANK", lr, 1);
     MPI_Comm_free(&local);
     if (W.rank != 0)
         return serve();

@@ -80,12 +80,17 @@ typedef struct fk_plugin_params {
     const char *weights_path;   /* NULL when random */
     int random_weights;         /* 1: seeded random weights, no file */
     uint64_t random_seed;
-    const char *device;         /* "cpu" */
+    const char *device;         /* resolved by the host: "cpu" or "cuda:N" */
     int threads;                /* 0: the library's default */
     int input_size;             /* square side the host will feed */
     int n_outputs;              /* outputs requested, in this order */
     const char *const *outputs;
     const fk_option_value *options; /* parallel to the plugin's option specs */
+    /* The forward precision: "fp32", "tf32" or "bf16". The host passes
+     * anything but "fp32" only to a plugin whose table sets
+     * FK_PLUGIN_CAP_PRECISION in caps (one that hands it to the torch
+     * shim's fkt_set_precision): the tag says /prec=, so it must be true. */
+    const char *precision;
 } fk_plugin_params;
 
 #define FK_PARAMS_HAS(p, field)                                                        \
@@ -121,7 +126,15 @@ typedef struct fk_plugin {
      * from the weights file (torchscript). Such a plugin lists dim 0 in
      * list_outputs; the host asks here after open(). */
     int (*output_dim)(void *inst, int i);
+
+    /* (optional, 0) what the plugin honours beyond ABI 2: FK_PLUGIN_CAP_*
+     * bits. Devices need no bit: the host resolves them with the torch shim
+     * the plugin links (a plugin without the shim runs on "cpu" only). */
+    uint32_t caps;
 } fk_plugin;
+
+/* The plugin applies fk_plugin_params.precision. */
+#define FK_PLUGIN_CAP_PRECISION 1u
 
 /* Defined since the output_dim entry exists (plugins may test for it). */
 #define FK_PLUGIN_OUTPUT_DIM 1
