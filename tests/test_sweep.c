@@ -595,3 +595,48 @@ Test(sweep, the_command_resumes_after_sigkill, .timeout = 180)
         same_file(pa, pb);
     }
 }
+
+/* The sweep cache is keyed by content: an edit that keeps a dataset file's
+ * size and mtime is extracted again, not served stale. */
+Test(sweep, an_edit_with_the_same_size_and_mtime_is_extracted_again, .timeout = 120)
+{
+    const char *dir = fk_test_tmpdir();
+    char cmd[2048], path[700], out[600];
+    const char *names[3] = {"real.npy", "other.npy", "tiny_g2.yaml"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "cp %s %s/", fk_test_fixture(names[i]), dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nname: edit\nreal: real.npy\nfake: other.npy\n"
+                     "backbones: [tiny_g2.yaml]\nmetrics: [fid]\nn: 20\nseed: 3\nci: none\n"
+                     "axes:\n  perturbation: [gaussian_noise]\n  level: [0]\n");
+    fk_sweep_spec s;
+    fk_error e;
+    cr_assert_eq(fk_sweep_load(path, &s, &e), FK_OK, "%s", e.msg);
+    snprintf(out, sizeof out, "%s/out", dir);
+    fk_sweep_counters c1 = run(&s, out);
+    cr_assert_eq(c1.extractions, 2);
+    snprintf(path, sizeof path, "%s/journal.json", out);
+    cr_assert_eq(unlink(path), 0); /* score again, from the cache where it is valid */
+
+    snprintf(path, sizeof path, "%s/real.npy", dir);
+    struct stat sb, sb2;
+    cr_assert_eq(stat(path, &sb), 0);
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 200, SEEK_SET); /* a pixel of the first image, past the header */
+    int ch = fgetc(f);
+    fseek(f, 200, SEEK_SET);
+    fputc(ch ^ 0x40, f);
+    fclose(f);
+    struct timespec ts[2] = {sb.st_atim, sb.st_mtim};
+    cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+    cr_assert_eq(stat(path, &sb2), 0);
+    cr_assert(sb2.st_size == sb.st_size && sb2.st_mtim.tv_sec == sb.st_mtim.tv_sec &&
+              sb2.st_mtim.tv_nsec == sb.st_mtim.tv_nsec);
+    fk_sweep_counters c2 = run(&s, out);
+    cr_assert_eq(c2.extractions, 1, "the edited real set was served from the cache (%d "
+                 "extractions, %d cache loads)", c2.extractions, c2.cache_loads);
+    cr_assert_eq(c2.cache_loads, 1);
+    fk_sweep_free(&s);
+}

@@ -44,7 +44,7 @@ typedef struct fk_cli_extract {
     int json;
     int quiet;                   /* no progress bar */
     /* raw values, applied to ex by fk_cli_extract_finish */
-    int batch_size, threads, skip_bad, gray16;
+    int batch_size, threads, skip_bad, gray16, no_cache;
     int64_t limit, subset;
     uint64_t seed;               /* UINT64_MAX: not given */
     const char *shard;           /* "I/K" (--shard), NULL: the whole dataset */
@@ -68,6 +68,8 @@ typedef struct fk_cli_extract {
     "  --shard I/K             only shard I of K of the sorted listing (whole blocks;\n"  \
     "                          `fidkit merge` joins the parts; docs/scale.md)\n"          \
     "  --block N               items per block of the listing (default 1024)\n"        \
+    "  --no-cache              neither read nor write the feature cache (also\n"      \
+    "                          FIDKIT_NO_CACHE=1; `fidkit cache ls|clear`)\n"            \
     "  --quiet                 no progress bar\n"                                       \
     "  --json                  print one JSON object (schema fidkit-result/1)\n"
 
@@ -111,6 +113,8 @@ int fk_cmd_adm(int argc, char **argv);
 int fk_cmd_clipscore(int argc, char **argv);
 int fk_cmd_sweep(int argc, char **argv);
 int fk_cmd_weights(int argc, char **argv);
+int fk_cmd_cache(int argc, char **argv);
+int fk_cmd_refs(int argc, char **argv);
 /* Takes --offline out of argv (sets FIDKIT_OFFLINE=1) and, when stderr is a
  * terminal, sets FIDKIT_AUTO_FETCH=1 unless it is set (common.c). */
 void fk_cli_fetch_policy(int *argc, char **argv);

@@ -21,6 +21,7 @@ static const fk_command commands[] = {
     {"stats-info", "what a stats file holds: d, N, tag, provenance", fk_cmd_stats_info},
     {"backbones", "the backbone plugins found and their outputs", fk_cmd_backbones},
     {"weights", "the configs' weights files: list, fetch (checksummed), verify", fk_cmd_weights},
+    {"cache", "the feature cache: list or clear the stored extractions", fk_cmd_cache},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

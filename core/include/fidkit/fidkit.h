@@ -21,6 +21,7 @@
 #include "fetch.h"
 #include "registry.h"
 #include "extract.h"
+#include "fcache.h"
 #include "shard.h"
 #include "featfile.h"
 #include "features.h"

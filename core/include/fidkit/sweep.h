@@ -30,7 +30,7 @@
  *
  * A point's feature sets are cached in OUT/cache as features files
  * (featfile.h) named by the SHA-256 of a key made of: the dataset's content
- * key (SHA-256 over its kind and, per item, name, size and mtime), the
+ * key (fcache.h: its kind, listing and a hash of every byte), the
  * sample limit, the perturbation (kind, level, seed; "none" at level 0 and
  * the seed only for random kinds), the contamination source's content key,
  * the SHA-256 of the backbone config file, the resize override, and the tag.
