@@ -115,6 +115,9 @@ int fk_cmd_sweep(int argc, char **argv);
 int fk_cmd_weights(int argc, char **argv);
 int fk_cmd_cache(int argc, char **argv);
 int fk_cmd_refs(int argc, char **argv);
+/* --ref NAME: the registry's file into path; *backbone, when NULL, becomes
+ * the config the reference records (cmd_refs.c). */
+int fk_cli_ref_input(const char *ref, const char **backbone, char *path, size_t n, fk_error *e);
 /* Takes --offline out of argv (sets FIDKIT_OFFLINE=1) and, when stderr is a
  * terminal, sets FIDKIT_AUTO_FETCH=1 unless it is set (common.c). */
 void fk_cli_fetch_policy(int *argc, char **argv);

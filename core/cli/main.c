@@ -22,6 +22,7 @@ static const fk_command commands[] = {
     {"backbones", "the backbone plugins found and their outputs", fk_cmd_backbones},
     {"weights", "the configs' weights files: list, fetch (checksummed), verify", fk_cmd_weights},
     {"cache", "the feature cache: list or clear the stored extractions", fk_cmd_cache},
+    {"refs", "the reference-stats registry: add, list, remove named references", fk_cmd_refs},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

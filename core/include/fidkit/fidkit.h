@@ -22,6 +22,7 @@
 #include "registry.h"
 #include "extract.h"
 #include "fcache.h"
+#include "refs.h"
 #include "shard.h"
 #include "featfile.h"
 #include "features.h"
