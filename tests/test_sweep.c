@@ -425,12 +425,15 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
     snprintf(path, sizeof path, "%s/plot_kid_vs_level.svg", a);
     char *svg = slurp(path, &n);
     cr_assert(strstr(svg, "<svg"), "not an SVG");
-    const char *tags[2] = {"tiny_pool/g2:pool@random-0/16/clean", "tiny_pool/g4:pool@random-0/16/clean"};
+    /* Panel titles people read: backbone, output, size, resize, weights. */
+    const char *tags[2] = {"tiny_pool (g2), pool, 16 px clean, weights random-0",
+                           "tiny_pool (g4), pool, 16 px clean, weights random-0"};
     for (int i = 0; i < 2; i++) {
         char enc[1024];
         svg_text(tags[i], enc, sizeof enc);
         cr_assert_eq(count(svg, enc), 1, "panel title %s appears %d times", tags[i], count(svg, enc));
     }
+    cr_assert(!strstr(svg, "pool@random"), "a raw tag is a panel title");
     free(svg);
     snprintf(path, sizeof path, "%s/report.md", a);
     char *md = slurp(path, NULL);
@@ -452,26 +455,38 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
     free(md);
     snprintf(path, sizeof path, "%s/results.csv", b);
     char *csv = slurp(path, NULL);
-    cr_assert_eq(count(csv, "\n"), 1 + 3 * 2 * 2, "%s", csv);
+    cr_assert_eq(count(csv, "\n"), 1 + 4 * 2 * 2, "%s", csv);
     cr_assert(strstr(csv, "point,backbone,fake,metric,value,lo,hi,n_real,n_fake,tag\n"), "%s", csv);
     /* The FDs against NumPy/scipy (tests/ref/sweep.py); points are backbone-
      * major (g2, g4), fake sets fastest. float32 features: rtol 1e-5. */
     fk_array want = fk_test_load_npy("models_fd.npy");
-    double got[6];
+    double got[8];
     int k = 0;
-    for (char *line = strchr(csv, '\n'); line && line[1] && k < 6; line = strchr(line + 1, '\n')) {
+    for (char *line = strchr(csv, '\n'); line && line[1] && k < 8; line = strchr(line + 1, '\n')) {
         char *f = line + 1;
         for (int col = 0; col < 3; col++)
             f = strchr(f, ',') + 1;
         if (!strncmp(f, "fid,", 4))
             got[k++] = strtod(f + 4, NULL);
     }
-    cr_assert_eq(k, 6, "%d FD rows in %s", k, csv);
-    double ratio = fk_test_tol_ratio(got, (const double *)want.data, 6, 1e-6, 1e-5);
-    cr_assert(ratio <= 1, "sweep FDs differ from scipy's (ratio %g): %g %g %g %g %g %g", ratio,
-              got[0], got[1], got[2], got[3], got[4], got[5]);
+    cr_assert_eq(k, 8, "%d FD rows in %s", k, csv);
+    double ratio = fk_test_tol_ratio(got, (const double *)want.data, 8, 1e-6, 1e-5);
+    cr_assert(ratio <= 1, "sweep FDs differ from scipy's (ratio %g): %g %g %g %g %g %g %g %g",
+              ratio, got[0], got[1], got[2], got[3], got[4], got[5], got[6], got[7]);
     fk_array_free(&want);
     free(csv);
+
+    /* Three fake sets: no rank agreement; the sweep file's plot title is used. */
+    fk_sweep_spec m3 = load_fixture("models3.yaml");
+    snprintf(b, sizeof b, "%s/models3", fk_test_tmpdir());
+    run(&m3, b);
+    fk_sweep_free(&m3);
+    snprintf(path, sizeof path, "%s/report.md", b);
+    md = slurp(path, NULL);
+    cr_assert(!strstr(md, "Spearman rho |"), "rank agreement of 3 points reported: %s", md);
+    cr_assert(strstr(md, "(3 fake sets: Spearman's rho and Kendall's tau-b of fewer than 4"),
+              "%s", md);
+    free(md);
 }
 
 Test(sweep, the_command_line, .timeout = 60)
@@ -484,10 +499,10 @@ Test(sweep, the_command_line, .timeout = 60)
     int rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --dry-run --json",
                          fk_test_fixture("models.yaml"), dir);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "\"sets_to_extract\":\t8"), "%s", out);
+    cr_assert(strstr(out, "\"sets_to_extract\":\t10"), "%s", out);
     rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --json", fk_test_fixture("models.yaml"), dir);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "\"extractions\":\t8"), "%s", out);
+    cr_assert(strstr(out, "\"extractions\":\t10"), "%s", out);
     rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --json", fk_test_fixture("models.yaml"), dir);
     cr_assert(strstr(out, "\"extractions\":\t0"), "%s", out);
     char bad[600];
@@ -639,4 +654,45 @@ Test(sweep, an_edit_with_the_same_size_and_mtime_is_extracted_again, .timeout = 
                  "extractions, %d cache loads)", c2.extractions, c2.cache_loads);
     cr_assert_eq(c2.cache_loads, 1);
     fk_sweep_free(&s);
+}
+
+/* The sweep file's plot keys: title, x_label, y_label and per-series labels. */
+Test(sweep, plot_keys_set_title_axis_and_series_labels, .timeout = 120)
+{
+    const char *dir = fk_test_tmpdir();
+    char cmd[2048], path[700], out[600];
+    const char *names[2] = {"real.npy", "tiny_g2.yaml"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "cp %s %s/", fk_test_fixture(names[i]), dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nname: keys\nreal: real.npy\nfake: real.npy\n"
+                     "backbones: [tiny_g2.yaml]\nmetrics: [fid]\nn: 20\nseed: 3\nci: none\n"
+                     "plot:\n  title: Noise and FD\n  x_label: noise sigma\n  y_label: FD (g2)\n"
+                     "  labels:\n    gaussian_noise: Gaussian noise\n"
+                     "axes:\n  perturbation: [gaussian_noise]\n  level: [0, 0.5, 1]\n");
+    fk_sweep_spec s;
+    fk_error e;
+    cr_assert_eq(fk_sweep_load(path, &s, &e), FK_OK, "%s", e.msg);
+    snprintf(out, sizeof out, "%s/out", dir);
+    run(&s, out);
+    fk_sweep_free(&s);
+    snprintf(path, sizeof path, "%s/plot_fid_vs_level.svg", out);
+    char *svg = slurp(path, NULL);
+    const char *want[4] = {"Noise and FD", "noise sigma", "FD (g2)", "Gaussian noise"};
+    for (int i = 0; i < 4; i++) {
+        char enc[256];
+        svg_text(want[i], enc, sizeof enc);
+        cr_assert(count(svg, enc) >= 1, "'%s' is not in the plot", want[i]);
+    }
+    char def[256];
+    svg_text("gaussian_noise", def, sizeof def);
+    cr_assert_eq(count(svg, def), 0, "the default legend entry is still drawn");
+    free(svg);
+    snprintf(path, sizeof path, "%s/bad.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nreal: real.npy\nfake: real.npy\nbackbones: [tiny_g2.yaml]\n"
+                     "metrics: [fid]\nplot:\n  colour: red\n");
+    cr_assert_neq(fk_sweep_load(path, &s, &e), FK_OK);
+    cr_assert(strstr(e.msg, "'colour' is not a plot key"), "%s", e.msg);
 }

@@ -79,6 +79,11 @@ typedef struct fk_sweep_axis {
     int line;
 } fk_sweep_axis;
 
+/* Rank agreement across backbones (report.md) needs at least this many
+ * fake sets; with fewer it is not reported. */
+#define FK_SWEEP_MIN_RANK_POINTS 4
+#define FK_SWEEP_MAX_LABELS 32
+
 typedef enum fk_sweep_metric { FK_SM_FID, FK_SM_KID, FK_SM_FDINF, FK_SM_COUNT } fk_sweep_metric;
 const char *fk_sweep_metric_name(fk_sweep_metric m);   /* "fid", "kid", "fd-inf" */
 
@@ -102,6 +107,12 @@ typedef struct fk_sweep_spec {
     char resize[32];                   /* "" = the config's */
     int n_axes;
     fk_sweep_axis axes[FK_AXIS_COUNT];
+    /* `plot:` title, x_label, y_label and labels (legend entry as fidkit
+     * writes it -> the user's text); "" / 0: fidkit's own. */
+    char plot_title[256];
+    char plot_xlabel[128], plot_ylabel[128];
+    int n_series_labels;
+    char series_key[FK_SWEEP_MAX_LABELS][128], series_label[FK_SWEEP_MAX_LABELS][128];
 } fk_sweep_spec;
 
 fk_status fk_sweep_load(const char *path, fk_sweep_spec *s, fk_error *e);

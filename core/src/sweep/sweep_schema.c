@@ -233,6 +233,46 @@ static fk_status parse_axes(ctx *c, yaml_node_t *map, fk_sweep_spec *s)
     return FK_OK;
 }
 
+/* plot: {title, x_label, y_label, labels: {fidkit's legend entry: text}} */
+static fk_status parse_plot(ctx *c, yaml_node_t *map, fk_sweep_spec *s)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return bad(c, map, "plot", "must be a mapping (title, x_label, y_label, labels)", NULL);
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+        const char *ks = fk_yaml_scalar(k);
+        fk_status st = FK_OK;
+        if (!ks)
+            return bad(c, k, "plot", "keys must be plain strings", NULL);
+        if (!strcmp(ks, "title"))
+            st = get_str(c, v, "plot.title", s->plot_title, sizeof s->plot_title);
+        else if (!strcmp(ks, "x_label"))
+            st = get_str(c, v, "plot.x_label", s->plot_xlabel, sizeof s->plot_xlabel);
+        else if (!strcmp(ks, "y_label"))
+            st = get_str(c, v, "plot.y_label", s->plot_ylabel, sizeof s->plot_ylabel);
+        else if (!strcmp(ks, "labels")) {
+            if (v->type != YAML_MAPPING_NODE)
+                return bad(c, v, "plot.labels", "must map legend entries to labels", NULL);
+            for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
+                 q < v->data.mapping.pairs.top && !st; q++) {
+                if (s->n_series_labels == FK_SWEEP_MAX_LABELS)
+                    return bad(c, v, "plot.labels", "has too many entries (at most 32)", NULL);
+                int i = s->n_series_labels++;
+                st = get_str(c, yaml_document_get_node(c->doc, q->key), "plot.labels",
+                             s->series_key[i], sizeof s->series_key[i]);
+                if (!st)
+                    st = get_str(c, yaml_document_get_node(c->doc, q->value), "plot.labels",
+                                 s->series_label[i], sizeof s->series_label[i]);
+            }
+        } else
+            return bad(c, k, ks, "is not a plot key (title, x_label, y_label, labels)", NULL);
+        if (st)
+            return st;
+    }
+    return FK_OK;
+}
+
 enum { K_VERSION, K_REAL, K_FAKE, K_BACKBONES, K_METRICS, K_N };
 
 static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, fk_sweep_spec *s,
@@ -320,10 +360,12 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         return get_resize(c, v, key, s->resize, sizeof s->resize);
     } else if (!strcmp(key, "axes")) {
         *axes = v;
+    } else if (!strcmp(key, "plot")) {
+        return parse_plot(c, v, s);
     } else {
         return bad(c, k, key, "is not a sweep key (fidkit_sweep, name, description, real, fake, "
                               "other, backbones, metrics, n, seed, ci, replicates, perturbation, "
-                              "level, resize, axes)", NULL);
+                              "level, resize, axes, plot)", NULL);
     }
     return FK_OK;
 }
