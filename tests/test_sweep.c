@@ -696,3 +696,56 @@ Test(sweep, plot_keys_set_title_axis_and_series_labels, .timeout = 120)
     cr_assert_neq(fk_sweep_load(path, &s, &e), FK_OK);
     cr_assert(strstr(e.msg, "'colour' is not a plot key"), "%s", e.msg);
 }
+
+/* Ctrl-C: exit 130, a message saying how many points are saved and the
+ * exact command that resumes; that command then says how many it reused. */
+Test(sweep, ctrl_c_says_what_was_saved_and_how_to_resume, .timeout = 180)
+{
+    char out[65536];
+    char dir[512], yaml[600], real[1024], cfg[1024], body[4096], errf[700];
+    snprintf(dir, sizeof dir, "%s", fk_test_tmpdir());
+    snprintf(yaml, sizeof yaml, "%s/slow.yaml", dir);
+    snprintf(real, sizeof real, "%s", fk_test_fixture("real.npy"));
+    snprintf(cfg, sizeof cfg, "%s", fk_test_fixture("tiny_g4.yaml"));
+    snprintf(body, sizeof body, "fidkit_sweep: 1\nreal: %s\nfake: %s\nbackbones: [%s]\n"
+             "metrics: [kid]\nn: 20\nreplicates: 1500\nperturbation: gaussian_noise\naxes:\n"
+             "  level: [0.2, 0.4, 0.6, 0.8, 1.0]\n", real, real, cfg);
+    write_text(yaml, body);
+    char b[600];
+    snprintf(b, sizeof b, "%s/out", dir);
+    snprintf(errf, sizeof errf, "%s/stderr.txt", dir);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY), err = open(errf, O_WRONLY | O_CREAT, 0666);
+        dup2(null, 1);
+        dup2(err, 2);
+        execl(getenv("FK_BIN"), "fidkit", "sweep", yaml, "--out", b, (char *)NULL);
+        _exit(127);
+    }
+    int k = 0;
+    for (int waited = 0; waited < 120000 && (k = journal_finished(b)) < 2; waited += 2) {
+        struct timespec t = {0, 2 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+    kill(pid, SIGINT);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d", status);
+    k = journal_finished(b);
+    cr_assert(k >= 2 && k < 5, "interrupted with %d of 5 points finished", k);
+    char *msg = slurp(errf, NULL);
+    cr_assert(strstr(msg, "interrupted;") && strstr(msg, " of 5 points are finished and saved"),
+              "%s", msg);
+    char resume[1400];
+    snprintf(resume, sizeof resume, "  fidkit sweep %s --out %s\n", yaml, b);
+    cr_assert(strstr(msg, resume), "no resume command '%s' in: %s", resume, msg);
+    int said = atoi(strstr(msg, "interrupted; ") + 13);
+    cr_assert(said >= 1 && said <= k, "said %d finished, the journal has %d", said, k);
+    free(msg);
+    int rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s", yaml, b);
+    cr_assert_eq(rc, 0, "%s", out);
+    char want[700];
+    snprintf(want, sizeof want, "resumed: %d of 5 points reused from %s/journal.json", k, b);
+    cr_assert(strstr(out, want), "no '%s' in: %s", want, out);
+}
