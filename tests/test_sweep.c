@@ -749,3 +749,34 @@ Test(sweep, ctrl_c_says_what_was_saved_and_how_to_resume, .timeout = 180)
     snprintf(want, sizeof want, "resumed: %d of 5 points reused from %s/journal.json", k, b);
     cr_assert(strstr(out, want), "no '%s' in: %s", want, out);
 }
+
+/* --out with ./ and ../ is relative to the current folder, paths inside the
+ * sweep file to the file's folder, whatever the current folder is. */
+Test(sweep, output_and_sweep_file_paths_resolve_as_written, .timeout = 120)
+{
+    const char *dir = fk_test_tmpdir();
+    char cmd[4096], path[900];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/exp/data %s/work && cp %s %s/exp/data/", dir, dir,
+             fk_test_fixture("real.npy"), dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "cp %s %s/exp/data/", fk_test_fixture("tiny_g2.yaml"), dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/exp/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nname: p\nreal: data/real.npy\nfake: data/real.npy\n"
+                     "backbones: [data/tiny_g2.yaml]\nmetrics: [fid]\nn: 20\nci: none\n"
+                     "axes:\n  level: [0, 0.5]\n");
+    const char *outs[3] = {"./here", "../up", "slash/"};
+    const char *where[3] = {"work/here", "up", "work/slash"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "cd %s/work && \"$FK_BIN\" sweep ../exp/s.yaml --out %s "
+                 "--quiet > log.txt 2>&1", dir, outs[i]);
+        cr_assert_eq(system(cmd), 0, "--out %s failed", outs[i]);
+        snprintf(path, sizeof path, "%s/%s/results.csv", dir, where[i]);
+        struct stat sb;
+        cr_assert_eq(stat(path, &sb), 0, "--out %s: no %s", outs[i], path);
+        snprintf(path, sizeof path, "%s/work/log.txt", dir);
+        char *log = slurp(path, NULL);
+        cr_assert(!strstr(log, "//"), "%s", log);
+        free(log);
+    }
+}

@@ -143,7 +143,12 @@ int fk_cmd_sweep(int argc, char **argv)
         return fk_cli_report("sweep", &e);
     char dflt[256];
     snprintf(dflt, sizeof dflt, "sweep-%s", s.name);
-    o.out_dir = out ? out : dflt;
+    /* "out/" and "out" are one folder: messages name it once, without "//". */
+    char out_buf[4096];
+    snprintf(out_buf, sizeof out_buf, "%s", out ? out : dflt);
+    for (size_t l = strlen(out_buf); l > 1 && out_buf[l - 1] == '/'; l--)
+        out_buf[l - 1] = 0;
+    o.out_dir = out_buf;
     bar b = {now(), 0, !quiet && !json && isatty(2)};
     o.progress = draw;
     o.progress_user = &b;
