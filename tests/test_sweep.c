@@ -780,3 +780,57 @@ Test(sweep, output_and_sweep_file_paths_resolve_as_written, .timeout = 120)
         free(log);
     }
 }
+
+/* Every metric of `fidkit score` that needs only the main output: cmmd, pr
+ * (two rows) and prdc (four rows) give exactly score's numbers on the same
+ * images; sfid and is are refused with the reason. */
+Test(sweep, score_metrics_in_a_sweep_equal_fidkit_score, .timeout = 180)
+{
+    const char *dir = fk_test_tmpdir();
+    char cmd[2048], path[700], out[600];
+    const char *names[3] = {"real.npy", "other.npy", "tiny_g2.yaml"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "cp %s %s/", fk_test_fixture(names[i]), dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nname: all\nreal: real.npy\nfake: other.npy\n"
+                     "backbones: [tiny_g2.yaml]\nmetrics: [fid, cmmd, pr, prdc]\nci: none\n");
+    fk_sweep_spec s;
+    fk_error e;
+    cr_assert_eq(fk_sweep_load(path, &s, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(s.n_metrics, 8);
+    snprintf(out, sizeof out, "%s/out", dir);
+    run(&s, out);
+    fk_sweep_free(&s);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *csv = slurp(path, NULL);
+    static char js[1 << 16];
+    int rc = fk_test_run_cli(js, sizeof js, "score %s/real.npy %s/other.npy --backbone "
+                             "%s/tiny_g2.yaml --metrics cmmd,pr,prdc --ci none --json 2>/dev/null",
+                             dir, dir, dir);
+    cr_assert_eq(rc, 0, "%s", js);
+    /* score's results in order: precision, recall (k=3), k=5's four, cmmd */
+    const char *rows[7] = {"precision", "recall", "prdc_precision", "prdc_recall", "density",
+                           "coverage", "cmmd"};
+    const char *p = js;
+    for (int i = 0; i < 7; i++) {
+        p = strstr(p, "\"value\":");
+        cr_assert(p, "%s", js);
+        double want = strtod(p + 8, NULL);
+        p += 8;
+        char key[64];
+        snprintf(key, sizeof key, ",%s,", rows[i]);
+        const char *w = strstr(csv, key);
+        cr_assert(w, "no %s row in %s", rows[i], csv);
+        double got = strtod(w + strlen(key), NULL);
+        cr_assert(fabs(got - want) <= 1e-12 * fmax(1, fabs(want)), "%s: sweep %.17g, score %.17g",
+                  rows[i], got, want);
+    }
+    free(csv);
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nreal: real.npy\nfake: other.npy\nbackbones: [tiny_g2.yaml]\n"
+                     "metrics: [is]\n");
+    cr_assert_neq(fk_sweep_load(path, &s, &e), FK_OK);
+    cr_assert(strstr(e.msg, "logits"), "%s", e.msg);
+}

@@ -52,7 +52,7 @@ extern "C" {
 
 #define FK_SWEEP_VERSION 1
 #define FK_SWEEP_MAX_BACKBONES 16
-#define FK_SWEEP_MAX_METRICS 8
+#define FK_SWEEP_MAX_METRICS 16
 #define FK_SWEEP_PATH_MAX 1024
 
 typedef enum fk_sweep_axis_kind {
@@ -84,8 +84,20 @@ typedef struct fk_sweep_axis {
 #define FK_SWEEP_MIN_RANK_POINTS 4
 #define FK_SWEEP_MAX_LABELS 32
 
-typedef enum fk_sweep_metric { FK_SM_FID, FK_SM_KID, FK_SM_FDINF, FK_SM_COUNT } fk_sweep_metric;
-const char *fk_sweep_metric_name(fk_sweep_metric m);   /* "fid", "kid", "fd-inf" */
+/* One number per point each. The sweep file names them as `fidkit score`
+ * does: fid, kid, fd-inf, cmmd, pr (precision and recall, k=3: two rows) and
+ * prdc (precision, recall, density, coverage, k=5: four rows). sfid and is
+ * need outputs beyond the main one (spatial, logits), which sweeps do not
+ * extract: the schema refuses them with that reason. */
+typedef enum fk_sweep_metric {
+    FK_SM_FID, FK_SM_KID, FK_SM_FDINF, FK_SM_CMMD,
+    FK_SM_PRECISION, FK_SM_RECALL,                                   /* pr */
+    FK_SM_PRDC_PRECISION, FK_SM_PRDC_RECALL, FK_SM_DENSITY, FK_SM_COVERAGE, /* prdc */
+    FK_SM_COUNT
+} fk_sweep_metric;
+/* "fid", "kid", "fd-inf", "cmmd", "precision", "recall", "prdc_precision",
+ * "prdc_recall", "density", "coverage" */
+const char *fk_sweep_metric_name(fk_sweep_metric m);
 
 typedef struct fk_sweep_spec {
     char path[FK_SWEEP_PATH_MAX];

@@ -115,7 +115,10 @@ static void context_label(const fk_sweep_spec *s, int point, int skip1, int skip
 
 static const char *metric_title(fk_sweep_metric m)
 {
-    return m == FK_SM_FID ? "FD" : m == FK_SM_KID ? "KID" : "FD-inf";
+    static const char *const t[FK_SM_COUNT] = {
+        "FD", "KID", "FD-inf", "CMMD", "precision", "recall",
+        "precision (k=5)", "recall (k=5)", "density", "coverage"};
+    return (unsigned)m < FK_SM_COUNT ? t[m] : "?";
 }
 
 /* Distinct tags in order of first appearance. */
@@ -407,6 +410,25 @@ static void describe(const fk_sweep_spec *s, const sweep_results *r, text *md)
         case FK_SM_KID:
             put(md, "  - `kid`: KID, cubic polynomial kernel, unbiased MMD^2, 100 subsets of "
                     "min(n_real, n_fake, 1000) (clean-fid's size rule)%s\n",
+                s->ci ? "; interval: percentile bootstrap over images" : "");
+            break;
+        case FK_SM_CMMD:
+            put(md, "  - `cmmd`: CMMD, RBF kernel (sigma 10) on L2-normalised embeddings, "
+                    "x1000%s\n", s->ci ? "; interval: percentile bootstrap over images" : "");
+            break;
+        case FK_SM_PRECISION:
+        case FK_SM_RECALL:
+            put(md, "  - `%s`: improved %s, k = 3 nearest neighbours (the ADM evaluator's "
+                    "convention)%s\n", fk_sweep_metric_name(s->metrics[i]),
+                fk_sweep_metric_name(s->metrics[i]),
+                s->ci ? "; interval: percentile bootstrap over images" : "");
+            break;
+        case FK_SM_PRDC_PRECISION:
+        case FK_SM_PRDC_RECALL:
+        case FK_SM_DENSITY:
+        case FK_SM_COVERAGE:
+            put(md, "  - `%s`: of precision, recall, density and coverage with k = 5 "
+                    "(dgm-eval's convention)%s\n", fk_sweep_metric_name(s->metrics[i]),
                 s->ci ? "; interval: percentile bootstrap over images" : "");
             break;
         default:

@@ -16,7 +16,9 @@
 
 static const char *const axis_names[FK_AXIS_COUNT] = {"backbone", "resize", "n", "perturbation",
                                                       "level", "seed", "fake"};
-static const char *const metric_names[FK_SM_COUNT] = {"fid", "kid", "fd-inf"};
+static const char *const metric_names[FK_SM_COUNT] = {
+    "fid", "kid", "fd-inf", "cmmd", "precision", "recall",
+    "prdc_precision", "prdc_recall", "density", "coverage"};
 
 const char *fk_sweep_axis_name(fk_sweep_axis_kind k)
 {
@@ -320,15 +322,32 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         for (int i = 0; i < n_items(v); i++) {
             yaml_node_t *it = item(c, v, i);
             const char *m = fk_yaml_scalar(it);
-            int j = 0;
-            while (m && j < FK_SM_COUNT && strcmp(m, metric_names[j]))
-                j++;
-            if (!m || j == FK_SM_COUNT)
-                return bad(c, it, key, "must be fid, kid or fd-inf, got '%s'", m ? m : "a collection");
-            for (int q = 0; q < s->n_metrics; q++)
-                if ((int)s->metrics[q] == j)
-                    return bad(c, it, key, "lists '%s' twice", m);
-            s->metrics[s->n_metrics++] = (fk_sweep_metric)j;
+            if (m && (!strcmp(m, "sfid") || !strcmp(m, "is")))
+                return bad(c, it, key, "'%s' needs an output sweeps do not extract (sfid: the "
+                           "spatial features, is: the logits); use `fidkit score`", m);
+            /* score's names: pr and prdc give several rows each */
+            int first = -1, count = 1;
+            if (m && !strcmp(m, "pr"))
+                first = FK_SM_PRECISION, count = 2;
+            else if (m && !strcmp(m, "prdc"))
+                first = FK_SM_PRDC_PRECISION, count = 4;
+            else {
+                int j = 0;
+                while (m && j < FK_SM_COUNT && strcmp(m, metric_names[j]))
+                    j++;
+                if (!m || j == FK_SM_COUNT)
+                    return bad(c, it, key, "must be fid, kid, fd-inf, cmmd, pr or prdc, got '%s'",
+                               m ? m : "a collection");
+                first = j;
+            }
+            for (int j = first; j < first + count; j++) {
+                for (int q = 0; q < s->n_metrics; q++)
+                    if ((int)s->metrics[q] == j)
+                        return bad(c, it, key, "lists '%s' twice", m);
+                if (s->n_metrics == FK_SWEEP_MAX_METRICS)
+                    return bad(c, v, key, "lists too many metrics", NULL);
+                s->metrics[s->n_metrics++] = (fk_sweep_metric)j;
+            }
         }
         seen[K_METRICS] = 1;
     } else if (!strcmp(key, "n")) {
