@@ -42,10 +42,11 @@ static void cleanfid_hint(const char *path, fk_ref_info *info)
         const char *m = strstr(b, modes[i].mode);
         if (m && m != b) {
             snprintf(info->format, sizeof info->format, "clean-fid");
+            const char *rest = m + strlen(modes[i].mode), *dot = strrchr(rest, '.');
             snprintf(info->hint, sizeof info->hint,
-                     "clean-fid mode %.*s, split and resolution '%.60s': the Inception of config %s",
-                     (int)strlen(modes[i].mode) - 2, modes[i].mode + 1, m + strlen(modes[i].mode),
-                     modes[i].config);
+                     "clean-fid mode %.*s, split and resolution '%.*s': the Inception of config %s",
+                     (int)strlen(modes[i].mode) - 2, modes[i].mode + 1,
+                     (int)(dot ? (size_t)(dot - rest) : strlen(rest)) % 64, rest, modes[i].config);
             if (strstr(b, "clip"))
                 snprintf(info->hint, sizeof info->hint,
                          "clean-fid CLIP statistics (mode %.*s): a CLIP config",
