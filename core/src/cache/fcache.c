@@ -246,7 +246,7 @@ int fk__cache_load(const fk_cache_key *k, fk_backbone *b, int keep_rows, fk_feat
         const cJSON *fp = cJSON_GetObjectItemCaseSensitive(L, "fingerprint");
         if (cJSON_IsString(fp))
             s->listing.fingerprint = strtoull(fp->valuestring, NULL, 16);
-        if (s->n < 2 || num(oi, "d") != s->d) {
+        if (s->n < 1 || num(oi, "d") != s->d) {
             st = fk_fail(&e, FK_ERR_FORMAT, "output %d: bad n or d", i);
             break;
         }
