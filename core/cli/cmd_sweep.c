@@ -15,6 +15,7 @@ int fk_cmd_sweep(int argc, char **argv);
 
 static const char usage_text[] =
     "usage: fidkit sweep FILE.yaml [--out DIR] [--dry-run] [--json] [--threads N] [--quiet]\n"
+    "                  [--no-cache]\n"
     "\n"
     "Runs every point of the sweep FILE.yaml describes (docs/experiments.md):\n"
     "the Cartesian product of its axes (in file order, the last varying\n"
@@ -29,6 +30,8 @@ static const char usage_text[] =
     "  --json         print a JSON summary (counters and the output folder)\n"
     "  --threads N    decode/resize threads (default: all cores)\n"
     "  --quiet        no progress line\n"
+    "  --no-cache     do not use the feature cache (`fidkit cache`; unperturbed sets\n"
+    "                 are read from it and stored there); OUT/cache is still used\n"
     "\n"
     "Ctrl-C stops at once: every finished point is already in the journal; the\n"
     "message says how many and prints the command that resumes (exit status 130).\n"
@@ -120,13 +123,14 @@ static void draw(void *user, const fk_sweep_progress *p)
 int fk_cmd_sweep(int argc, char **argv)
 {
     const char *out = NULL, *pos[1];
-    int json = 0, quiet = 0, npos;
+    int json = 0, quiet = 0, no_cache = 0, npos;
     fk_sweep_options o = fk_sweep_default_options();
     const fk_opt own[] = {
         {"--out", FK_ARG_STR, &out, 0, NULL},
         {"--dry-run", FK_ARG_FLAG, &o.dry_run, 0, NULL},
         {"--json", FK_ARG_FLAG, &json, 0, NULL},
         {"--quiet", FK_ARG_FLAG, &quiet, 0, NULL},
+        {"--no-cache", FK_ARG_FLAG, &no_cache, 0, NULL},
         {"--threads", FK_ARG_INT, &o.threads, 0, NULL},
         {NULL, 0, NULL, 0, NULL},
     };
@@ -137,6 +141,8 @@ int fk_cmd_sweep(int argc, char **argv)
     if (npos != 1)
         return fk_cli_usage_error("sweep", "a sweep file (YAML) is needed");
     const char *file = pos[0];
+    if (no_cache) /* the sweep's own OUT/cache stays; the feature cache is not used */
+        setenv("FIDKIT_NO_CACHE", "1", 1);
     fk_error e = {0};
     fk_sweep_spec s;
     if (fk_sweep_load(file, &s, &e))
