@@ -47,7 +47,7 @@ static void load_figure(figure *f)
             f->series[p][s] = (fk_plot_series){LABELS[s], n, b, b + n, b + 2 * n, b + 3 * n};
         }
         f->panels[p] = (fk_plot_panel){TAGS[p], p == 1 ? "number of samples N" : "level", "FID",
-                                       (int)fl[2 * p], (int)fl[2 * p + 1], S, f->series[p]};
+                                       (int)fl[2 * p], (int)fl[2 * p + 1], S, f->series[p], NULL};
     }
 }
 
@@ -221,7 +221,7 @@ Test(plot, refusals)
     char path[512];
     fk_error e;
     fk_plot_series s = {"a", 4, X, Y, LO, HI};
-    fk_plot_panel p[2] = {{"t1", "x", "y", 0, 0, 1, &s}, {"t2", "x", "y", 0, 0, 1, &s}};
+    fk_plot_panel p[2] = {{"t1", "x", "y", 0, 0, 1, &s, NULL}, {"t2", "x", "y", 0, 0, 1, &s, NULL}};
     snprintf(path, sizeof path, "%s/f.png", dir);
 
     cr_assert_eq(write_simple(path, p, 0, &e), FK_ERR_ARG);
@@ -237,21 +237,21 @@ Test(plot, refusals)
     cr_assert_eq(write_simple(path, &untagged, 1, &e), FK_ERR_ARG);
     cr_assert(strstr(e.msg, "no tag"), "%s", e.msg);
 
-    fk_plot_panel empty = {"t3", NULL, NULL, 0, 0, 0, NULL};
+    fk_plot_panel empty = {"t3", NULL, NULL, 0, 0, 0, NULL, NULL};
     cr_assert_eq(write_simple(path, &empty, 1, &e), FK_ERR_ARG);
     cr_assert(strstr(e.msg, "t3") && strstr(e.msg, "empty"), "%s", e.msg);
     fk_plot_series none = {"a", 0, NULL, NULL, NULL, NULL};
-    fk_plot_panel no_points = {"t4", NULL, NULL, 0, 0, 1, &none};
+    fk_plot_panel no_points = {"t4", NULL, NULL, 0, 0, 1, &none, NULL};
     cr_assert_eq(write_simple(path, &no_points, 1, &e), FK_ERR_ARG);
     cr_assert(strstr(e.msg, "t4") && strstr(e.msg, "no points"), "%s", e.msg);
 
     fk_plot_series half = {"a", 4, X, Y, LO, NULL};
-    fk_plot_panel hp = {"t5", NULL, NULL, 0, 0, 1, &half};
+    fk_plot_panel hp = {"t5", NULL, NULL, 0, 0, 1, &half, NULL};
     cr_assert_eq(write_simple(path, &hp, 1, &e), FK_ERR_ARG);
     cr_assert(strstr(e.msg, "lo and hi"), "%s", e.msg);
 
     fk_plot_series swapped = {"a", 4, X, Y, HI, LO};
-    fk_plot_panel sp = {"t6", NULL, NULL, 0, 0, 1, &swapped};
+    fk_plot_panel sp = {"t6", NULL, NULL, 0, 0, 1, &swapped, NULL};
     cr_assert_eq(write_simple(path, &sp, 1, &e), FK_ERR_ARG);
     cr_assert(strstr(e.msg, "lo") && strstr(e.msg, "point 1"), "%s", e.msg);
 
@@ -272,7 +272,7 @@ Test(plot, refusals)
 Test(plot, unwritable_folder)
 {
     fk_plot_series s = {"a", 4, X, Y, LO, HI};
-    fk_plot_panel p = {"t1", "x", "y", 0, 0, 1, &s};
+    fk_plot_panel p = {"t1", "x", "y", 0, 0, 1, &s, NULL};
     fk_error e;
     const char *dir = fk_test_tmpdir();
     char path[512];
@@ -292,7 +292,7 @@ Test(plot, unwritable_folder)
 Test(plot, replaces_an_existing_file)
 {
     fk_plot_series s = {"a", 4, X, Y, LO, HI};
-    fk_plot_panel p = {"t1", "x", "y", 0, 0, 1, &s};
+    fk_plot_panel p = {"t1", "x", "y", 0, 0, 1, &s, NULL};
     fk_error e;
     const char *dir = fk_test_tmpdir();
     char path[512];
@@ -315,8 +315,8 @@ Test(plot, panel_without_finite_values_is_drawn_and_counted)
     const double nan3[3] = {NAN, INFINITY, 1.0}, y3[3] = {1.0, 2.0, NAN};
     fk_plot_series bad = {"a", 3, nan3, y3, NULL, NULL};
     fk_plot_series good = {"a", 4, X, Y, LO, HI};
-    fk_plot_panel p[2] = {{"nothing/usable:x@0/1/clean", "x", "y", 0, 0, 1, &bad},
-                          {"fine/one:x@0/1/clean", "x", "y", 0, 0, 1, &good}};
+    fk_plot_panel p[2] = {{"nothing/usable:x@0/1/clean", "x", "y", 0, 0, 1, &bad, NULL},
+                          {"fine/one:x@0/1/clean", "x", "y", 0, 0, 1, &good, NULL}};
     fk_plot_info info;
     fk_error e;
     char path[512], out[8192], args[2048];
@@ -341,7 +341,7 @@ static void *plot_job(void *arg)
 {
     job *j = arg;
     fk_plot_series s = {"a", 4, X, Y, LO, HI};
-    fk_plot_panel p = {"t1", "x", "y", 0, 0, 1, &s};
+    fk_plot_panel p = {"t1", "x", "y", 0, 0, 1, &s, NULL};
     j->st = fk_plot_write(j->path, "thread", &p, 1, NULL, &j->info, &j->e);
     return NULL;
 }

@@ -425,12 +425,15 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
     snprintf(path, sizeof path, "%s/plot_kid_vs_level.svg", a);
     char *svg = slurp(path, &n);
     cr_assert(strstr(svg, "<svg"), "not an SVG");
-    const char *tags[2] = {"tiny_pool/g2:pool@random-0/16/clean", "tiny_pool/g4:pool@random-0/16/clean"};
+    /* Panel titles people read: backbone, output, size, resize, weights. */
+    const char *tags[2] = {"tiny_pool (g2), pool, 16 px clean, weights random-0",
+                           "tiny_pool (g4), pool, 16 px clean, weights random-0"};
     for (int i = 0; i < 2; i++) {
         char enc[1024];
         svg_text(tags[i], enc, sizeof enc);
         cr_assert_eq(count(svg, enc), 1, "panel title %s appears %d times", tags[i], count(svg, enc));
     }
+    cr_assert(!strstr(svg, "pool@random"), "a raw tag is a panel title");
     free(svg);
     snprintf(path, sizeof path, "%s/report.md", a);
     char *md = slurp(path, NULL);
@@ -452,26 +455,38 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
     free(md);
     snprintf(path, sizeof path, "%s/results.csv", b);
     char *csv = slurp(path, NULL);
-    cr_assert_eq(count(csv, "\n"), 1 + 3 * 2 * 2, "%s", csv);
+    cr_assert_eq(count(csv, "\n"), 1 + 4 * 2 * 2, "%s", csv);
     cr_assert(strstr(csv, "point,backbone,fake,metric,value,lo,hi,n_real,n_fake,tag\n"), "%s", csv);
     /* The FDs against NumPy/scipy (tests/ref/sweep.py); points are backbone-
      * major (g2, g4), fake sets fastest. float32 features: rtol 1e-5. */
     fk_array want = fk_test_load_npy("models_fd.npy");
-    double got[6];
+    double got[8];
     int k = 0;
-    for (char *line = strchr(csv, '\n'); line && line[1] && k < 6; line = strchr(line + 1, '\n')) {
+    for (char *line = strchr(csv, '\n'); line && line[1] && k < 8; line = strchr(line + 1, '\n')) {
         char *f = line + 1;
         for (int col = 0; col < 3; col++)
             f = strchr(f, ',') + 1;
         if (!strncmp(f, "fid,", 4))
             got[k++] = strtod(f + 4, NULL);
     }
-    cr_assert_eq(k, 6, "%d FD rows in %s", k, csv);
-    double ratio = fk_test_tol_ratio(got, (const double *)want.data, 6, 1e-6, 1e-5);
-    cr_assert(ratio <= 1, "sweep FDs differ from scipy's (ratio %g): %g %g %g %g %g %g", ratio,
-              got[0], got[1], got[2], got[3], got[4], got[5]);
+    cr_assert_eq(k, 8, "%d FD rows in %s", k, csv);
+    double ratio = fk_test_tol_ratio(got, (const double *)want.data, 8, 1e-6, 1e-5);
+    cr_assert(ratio <= 1, "sweep FDs differ from scipy's (ratio %g): %g %g %g %g %g %g %g %g",
+              ratio, got[0], got[1], got[2], got[3], got[4], got[5], got[6], got[7]);
     fk_array_free(&want);
     free(csv);
+
+    /* Three fake sets: no rank agreement; the sweep file's plot title is used. */
+    fk_sweep_spec m3 = load_fixture("models3.yaml");
+    snprintf(b, sizeof b, "%s/models3", fk_test_tmpdir());
+    run(&m3, b);
+    fk_sweep_free(&m3);
+    snprintf(path, sizeof path, "%s/report.md", b);
+    md = slurp(path, NULL);
+    cr_assert(!strstr(md, "Spearman rho |"), "rank agreement of 3 points reported: %s", md);
+    cr_assert(strstr(md, "(3 fake sets: Spearman's rho and Kendall's tau-b of fewer than 4"),
+              "%s", md);
+    free(md);
 }
 
 Test(sweep, the_command_line, .timeout = 60)
@@ -484,10 +499,10 @@ Test(sweep, the_command_line, .timeout = 60)
     int rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --dry-run --json",
                          fk_test_fixture("models.yaml"), dir);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "\"sets_to_extract\":\t8"), "%s", out);
+    cr_assert(strstr(out, "\"sets_to_extract\":\t10"), "%s", out);
     rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --json", fk_test_fixture("models.yaml"), dir);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "\"extractions\":\t8"), "%s", out);
+    cr_assert(strstr(out, "\"extractions\":\t10"), "%s", out);
     rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s --json", fk_test_fixture("models.yaml"), dir);
     cr_assert(strstr(out, "\"extractions\":\t0"), "%s", out);
     char bad[600];
@@ -594,4 +609,228 @@ Test(sweep, the_command_resumes_after_sigkill, .timeout = 180)
         snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
         same_file(pa, pb);
     }
+}
+
+/* The sweep cache is keyed by content: an edit that keeps a dataset file's
+ * size and mtime is extracted again, not served stale. */
+Test(sweep, an_edit_with_the_same_size_and_mtime_is_extracted_again, .timeout = 120)
+{
+    const char *dir = fk_test_tmpdir();
+    char cmd[2048], path[700], out[600];
+    const char *names[3] = {"real.npy", "other.npy", "tiny_g2.yaml"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "cp %s %s/", fk_test_fixture(names[i]), dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nname: edit\nreal: real.npy\nfake: other.npy\n"
+                     "backbones: [tiny_g2.yaml]\nmetrics: [fid]\nn: 20\nseed: 3\nci: none\n"
+                     "axes:\n  perturbation: [gaussian_noise]\n  level: [0]\n");
+    fk_sweep_spec s;
+    fk_error e;
+    cr_assert_eq(fk_sweep_load(path, &s, &e), FK_OK, "%s", e.msg);
+    snprintf(out, sizeof out, "%s/out", dir);
+    fk_sweep_counters c1 = run(&s, out);
+    cr_assert_eq(c1.extractions, 2);
+    snprintf(path, sizeof path, "%s/journal.json", out);
+    cr_assert_eq(unlink(path), 0); /* score again, from the cache where it is valid */
+
+    snprintf(path, sizeof path, "%s/real.npy", dir);
+    struct stat sb, sb2;
+    cr_assert_eq(stat(path, &sb), 0);
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 200, SEEK_SET); /* a pixel of the first image, past the header */
+    int ch = fgetc(f);
+    fseek(f, 200, SEEK_SET);
+    fputc(ch ^ 0x40, f);
+    fclose(f);
+    struct timespec ts[2] = {sb.st_atim, sb.st_mtim};
+    cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+    cr_assert_eq(stat(path, &sb2), 0);
+    cr_assert(sb2.st_size == sb.st_size && sb2.st_mtim.tv_sec == sb.st_mtim.tv_sec &&
+              sb2.st_mtim.tv_nsec == sb.st_mtim.tv_nsec);
+    fk_sweep_counters c2 = run(&s, out);
+    cr_assert_eq(c2.extractions, 1, "the edited real set was served from the cache (%d "
+                 "extractions, %d cache loads)", c2.extractions, c2.cache_loads);
+    cr_assert_eq(c2.cache_loads, 1);
+    fk_sweep_free(&s);
+}
+
+/* The sweep file's plot keys: title, x_label, y_label and per-series labels. */
+Test(sweep, plot_keys_set_title_axis_and_series_labels, .timeout = 120)
+{
+    const char *dir = fk_test_tmpdir();
+    char cmd[2048], path[700], out[600];
+    const char *names[2] = {"real.npy", "tiny_g2.yaml"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "cp %s %s/", fk_test_fixture(names[i]), dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nname: keys\nreal: real.npy\nfake: real.npy\n"
+                     "backbones: [tiny_g2.yaml]\nmetrics: [fid]\nn: 20\nseed: 3\nci: none\n"
+                     "plot:\n  title: Noise and FD\n  x_label: noise sigma\n  y_label: FD (g2)\n"
+                     "  labels:\n    gaussian_noise: Gaussian noise\n"
+                     "axes:\n  perturbation: [gaussian_noise]\n  level: [0, 0.5, 1]\n");
+    fk_sweep_spec s;
+    fk_error e;
+    cr_assert_eq(fk_sweep_load(path, &s, &e), FK_OK, "%s", e.msg);
+    snprintf(out, sizeof out, "%s/out", dir);
+    run(&s, out);
+    fk_sweep_free(&s);
+    snprintf(path, sizeof path, "%s/plot_fid_vs_level.svg", out);
+    char *svg = slurp(path, NULL);
+    const char *want[4] = {"Noise and FD", "noise sigma", "FD (g2)", "Gaussian noise"};
+    for (int i = 0; i < 4; i++) {
+        char enc[256];
+        svg_text(want[i], enc, sizeof enc);
+        cr_assert(count(svg, enc) >= 1, "'%s' is not in the plot", want[i]);
+    }
+    char def[256];
+    svg_text("gaussian_noise", def, sizeof def);
+    cr_assert_eq(count(svg, def), 0, "the default legend entry is still drawn");
+    free(svg);
+    snprintf(path, sizeof path, "%s/bad.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nreal: real.npy\nfake: real.npy\nbackbones: [tiny_g2.yaml]\n"
+                     "metrics: [fid]\nplot:\n  colour: red\n");
+    cr_assert_neq(fk_sweep_load(path, &s, &e), FK_OK);
+    cr_assert(strstr(e.msg, "'colour' is not a plot key"), "%s", e.msg);
+}
+
+/* Ctrl-C: exit 130, a message saying how many points are saved and the
+ * exact command that resumes; that command then says how many it reused. */
+Test(sweep, ctrl_c_says_what_was_saved_and_how_to_resume, .timeout = 180)
+{
+    char out[65536];
+    char dir[512], yaml[600], real[1024], cfg[1024], body[4096], errf[700];
+    snprintf(dir, sizeof dir, "%s", fk_test_tmpdir());
+    snprintf(yaml, sizeof yaml, "%s/slow.yaml", dir);
+    snprintf(real, sizeof real, "%s", fk_test_fixture("real.npy"));
+    snprintf(cfg, sizeof cfg, "%s", fk_test_fixture("tiny_g4.yaml"));
+    snprintf(body, sizeof body, "fidkit_sweep: 1\nreal: %s\nfake: %s\nbackbones: [%s]\n"
+             "metrics: [kid]\nn: 20\nreplicates: 1500\nperturbation: gaussian_noise\naxes:\n"
+             "  level: [0.2, 0.4, 0.6, 0.8, 1.0]\n", real, real, cfg);
+    write_text(yaml, body);
+    char b[600];
+    snprintf(b, sizeof b, "%s/out", dir);
+    snprintf(errf, sizeof errf, "%s/stderr.txt", dir);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY), err = open(errf, O_WRONLY | O_CREAT, 0666);
+        dup2(null, 1);
+        dup2(err, 2);
+        execl(getenv("FK_BIN"), "fidkit", "sweep", yaml, "--out", b, (char *)NULL);
+        _exit(127);
+    }
+    int k = 0;
+    for (int waited = 0; waited < 120000 && (k = journal_finished(b)) < 2; waited += 2) {
+        struct timespec t = {0, 2 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+    kill(pid, SIGINT);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d", status);
+    k = journal_finished(b);
+    cr_assert(k >= 2 && k < 5, "interrupted with %d of 5 points finished", k);
+    char *msg = slurp(errf, NULL);
+    cr_assert(strstr(msg, "interrupted;") && strstr(msg, " of 5 points are finished and saved"),
+              "%s", msg);
+    char resume[1400];
+    snprintf(resume, sizeof resume, "  fidkit sweep %s --out %s\n", yaml, b);
+    cr_assert(strstr(msg, resume), "no resume command '%s' in: %s", resume, msg);
+    int said = atoi(strstr(msg, "interrupted; ") + 13);
+    cr_assert(said >= 1 && said <= k, "said %d finished, the journal has %d", said, k);
+    free(msg);
+    int rc = fk_test_run_cli(out, sizeof out, "sweep %s --out %s", yaml, b);
+    cr_assert_eq(rc, 0, "%s", out);
+    char want[700];
+    snprintf(want, sizeof want, "resumed: %d of 5 points reused from %s/journal.json", k, b);
+    cr_assert(strstr(out, want), "no '%s' in: %s", want, out);
+}
+
+/* --out with ./ and ../ is relative to the current folder, paths inside the
+ * sweep file to the file's folder, whatever the current folder is. */
+Test(sweep, output_and_sweep_file_paths_resolve_as_written, .timeout = 120)
+{
+    const char *dir = fk_test_tmpdir();
+    char cmd[4096], path[900];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/exp/data %s/work && cp %s %s/exp/data/", dir, dir,
+             fk_test_fixture("real.npy"), dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "cp %s %s/exp/data/", fk_test_fixture("tiny_g2.yaml"), dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/exp/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nname: p\nreal: data/real.npy\nfake: data/real.npy\n"
+                     "backbones: [data/tiny_g2.yaml]\nmetrics: [fid]\nn: 20\nci: none\n"
+                     "axes:\n  level: [0, 0.5]\n");
+    const char *outs[3] = {"./here", "../up", "slash/"};
+    const char *where[3] = {"work/here", "up", "work/slash"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "cd %s/work && \"$FK_BIN\" sweep ../exp/s.yaml --out %s "
+                 "--quiet > log.txt 2>&1", dir, outs[i]);
+        cr_assert_eq(system(cmd), 0, "--out %s failed", outs[i]);
+        snprintf(path, sizeof path, "%s/%s/results.csv", dir, where[i]);
+        struct stat sb;
+        cr_assert_eq(stat(path, &sb), 0, "--out %s: no %s", outs[i], path);
+        snprintf(path, sizeof path, "%s/work/log.txt", dir);
+        char *log = slurp(path, NULL);
+        cr_assert(!strstr(log, "//"), "%s", log);
+        free(log);
+    }
+}
+
+/* Every metric of `fidkit score` that needs only the main output: cmmd, pr
+ * (two rows) and prdc (four rows) give exactly score's numbers on the same
+ * images; sfid and is are refused with the reason. */
+Test(sweep, score_metrics_in_a_sweep_equal_fidkit_score, .timeout = 180)
+{
+    const char *dir = fk_test_tmpdir();
+    char cmd[2048], path[700], out[600];
+    const char *names[3] = {"real.npy", "other.npy", "tiny_g2.yaml"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "cp %s %s/", fk_test_fixture(names[i]), dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nname: all\nreal: real.npy\nfake: other.npy\n"
+                     "backbones: [tiny_g2.yaml]\nmetrics: [fid, cmmd, pr, prdc]\nci: none\n");
+    fk_sweep_spec s;
+    fk_error e;
+    cr_assert_eq(fk_sweep_load(path, &s, &e), FK_OK, "%s", e.msg);
+    cr_assert_eq(s.n_metrics, 8);
+    snprintf(out, sizeof out, "%s/out", dir);
+    run(&s, out);
+    fk_sweep_free(&s);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *csv = slurp(path, NULL);
+    static char js[1 << 16];
+    int rc = fk_test_run_cli(js, sizeof js, "score %s/real.npy %s/other.npy --backbone "
+                             "%s/tiny_g2.yaml --metrics cmmd,pr,prdc --ci none --json 2>/dev/null",
+                             dir, dir, dir);
+    cr_assert_eq(rc, 0, "%s", js);
+    /* score's results in order: precision, recall (k=3), k=5's four, cmmd */
+    const char *rows[7] = {"precision", "recall", "prdc_precision", "prdc_recall", "density",
+                           "coverage", "cmmd"};
+    const char *p = js;
+    for (int i = 0; i < 7; i++) {
+        p = strstr(p, "\"value\":");
+        cr_assert(p, "%s", js);
+        double want = strtod(p + 8, NULL);
+        p += 8;
+        char key[64];
+        snprintf(key, sizeof key, ",%s,", rows[i]);
+        const char *w = strstr(csv, key);
+        cr_assert(w, "no %s row in %s", rows[i], csv);
+        double got = strtod(w + strlen(key), NULL);
+        cr_assert(fabs(got - want) <= 1e-12 * fmax(1, fabs(want)), "%s: sweep %.17g, score %.17g",
+                  rows[i], got, want);
+    }
+    free(csv);
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nreal: real.npy\nfake: other.npy\nbackbones: [tiny_g2.yaml]\n"
+                     "metrics: [is]\n");
+    cr_assert_neq(fk_sweep_load(path, &s, &e), FK_OK);
+    cr_assert(strstr(e.msg, "logits"), "%s", e.msg);
 }

@@ -45,7 +45,7 @@ typedef struct fk_cli_extract {
     int json;
     int quiet;                   /* no progress bar */
     /* raw values, applied to ex by fk_cli_extract_finish */
-    int batch_size, threads, skip_bad, gray16;
+    int batch_size, threads, skip_bad, gray16, no_cache;
     int64_t limit, subset;
     uint64_t seed;               /* UINT64_MAX: not given */
     const char *shard;           /* "I/K" (--shard), NULL: the whole dataset */
@@ -73,6 +73,8 @@ typedef struct fk_cli_extract {
     "  --device D              cpu, cuda, cuda:N or auto (default: the config's;\n"     \
     "                          docs/gpu.md)\n"                                          \
     "  --precision P           fp32 (default), tf32 or bf16 (CUDA only; in the tag)\n"  \
+    "  --no-cache              neither read nor write the feature cache (also\n"      \
+    "                          FIDKIT_NO_CACHE=1; `fidkit cache ls|clear`)\n"            \
     "  --quiet                 no progress bar\n"                                       \
     "  --json                  print one JSON object (schema fidkit-result/1)\n"
 
@@ -129,6 +131,11 @@ int fk_cmd_adm(int argc, char **argv);
 int fk_cmd_clipscore(int argc, char **argv);
 int fk_cmd_sweep(int argc, char **argv);
 int fk_cmd_weights(int argc, char **argv);
+int fk_cmd_cache(int argc, char **argv);
+int fk_cmd_refs(int argc, char **argv);
+/* --ref NAME: the registry's file into path; *backbone, when NULL, becomes
+ * the config the reference records (cmd_refs.c). */
+int fk_cli_ref_input(const char *ref, const char **backbone, char *path, size_t n, fk_error *e);
 /* Takes --offline out of argv (sets FIDKIT_OFFLINE=1) and, when stderr is a
  * terminal, sets FIDKIT_AUTO_FETCH=1 unless it is set (common.c). */
 void fk_cli_fetch_policy(int *argc, char **argv);

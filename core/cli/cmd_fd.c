@@ -9,6 +9,7 @@
 
 static const char usage_text[] =
     "usage: fidkit fd A.npz B.npz [options]\n"
+    "       fidkit fd B.npz --ref NAME [options]   (A: a registered reference)\n"
     "\n"
     "Fréchet distance between two statistics files (mu, sigma), as written by\n"
     "`fidkit stats`, pytorch-fid or clean-fid:\n"
@@ -21,6 +22,7 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --json                  print one JSON object instead of text\n"
+    "  --ref NAME              A is the registered reference NAME (`fidkit refs`)\n"
     "  --assume-backbone TAG   the tag of untagged files, e.g.\n"
     "                          inception_v3/fid:pool3@6726825d/299/legacy_pytorch\n"
     "  --method M              auto (default), cholesky or eigen\n"
@@ -45,13 +47,14 @@ static void *read_stats(void *u)
 
 int fk_cmd_fd(int argc, char **argv)
 {
-    const char *files[2], *assumed = NULL;
+    const char *files[2], *assumed = NULL, *ref = NULL, *no_backbone = NULL;
     int json = 0, nfiles, method = 0;
     fk_eval_options eo = fk_eval_default_options();
     static const char *const methods[] = {"auto", "cholesky", "eigen", NULL};
     const fk_opt own[] = {
         {"--json", FK_ARG_FLAG, &json, 0, NULL},
         {"--assume-backbone", FK_ARG_STR, &assumed, 0, NULL},
+        {"--ref", FK_ARG_STR, &ref, 0, NULL},
         {"--method", FK_ARG_CHOICE, &method, 0, methods},
         {"--eps", FK_ARG_DOUBLE, &eo.fd.eps, 0, NULL},
         {NULL, 0, NULL, 0, NULL},
@@ -60,8 +63,17 @@ int fk_cmd_fd(int argc, char **argv)
     int r = fk_cli_parse("fd", argc, argv, tables, usage_text, files, 2, &nfiles);
     if (r)
         return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
-    if (nfiles != 2)
-        return fk_cli_usage_error("fd", "two stats files are needed");
+    if (nfiles != 2 - !!ref)
+        return fk_cli_usage_error("fd", ref ? "with --ref, one stats file is needed"
+                                            : "two stats files are needed");
+    char ref_path[1200];
+    fk_error re = {0};
+    if (ref) {
+        if (fk_cli_ref_input(ref, &no_backbone, ref_path, sizeof ref_path, &re))
+            return fk_cli_fail("fd", &re, json);
+        files[1] = files[0];
+        files[0] = ref_path;
+    }
     eo.fd.method = method == 1 ? FK_FD_CHOLESKY : method == 2 ? FK_FD_EIGEN : FK_FD_AUTO;
     eo.metrics = FK_METRIC_BIT(FK_METRIC_FD);
     eo.interval = 0;

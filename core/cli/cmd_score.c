@@ -6,6 +6,7 @@
 
 static const char usage_text[] =
     "usage: fidkit score REAL FAKE [--metrics LIST] [options]\n"
+    "       fidkit score FAKE --ref NAME [options]   (REAL: a registered reference)\n"
     "\n"
     "Computes several metrics from one feature extraction per dataset. REAL\n"
     "and FAKE are datasets, features files (`fidkit extract`) or, for fid\n"
@@ -40,6 +41,8 @@ static const char usage_text[] =
     "  --kid-convention C      whose KID subsets: torch-fidelity (input1 = FAKE),\n"
     "                          clean-fid, torchmetrics or fidkit (docs/metrics.md)\n"
     "  --splits K              IS splits (default 10)\n"
+    "  --ref NAME              REAL is the registered reference NAME (fid only:\n"
+    "                          statistics); its recorded config is the default backbone\n"
     "  --assume-backbone TAG   the tag of untagged stats or features files\n"
     "  --seed S                seed of subsets, splits and resamples (2020)\n"
     FK_CLI_EXTRACT_HELP;
@@ -49,7 +52,7 @@ int fk_cmd_score(int argc, char **argv)
     fk_cli_extract o;
     fk_cli_extract_init(&o);
     fk_eval_options eo = fk_eval_default_options();
-    const char *metrics = "fid,kid,pr", *assumed = NULL, *kid_conv = NULL, *pos[2];
+    const char *metrics = "fid,kid,pr", *assumed = NULL, *kid_conv = NULL, *ref = NULL, *pos[2];
     int ci = 1, npos;
     static const char *const ci_choices[] = {"none", "bootstrap", NULL};
     const fk_opt own[] = {
@@ -61,6 +64,7 @@ int fk_cmd_score(int argc, char **argv)
         {"--kid-subset-size", FK_ARG_I64, &eo.kid_subset_size, 2, NULL},
         {"--splits", FK_ARG_INT, &eo.is_splits, 1, NULL},
         {"--assume-backbone", FK_ARG_STR, &assumed, 0, NULL},
+        {"--ref", FK_ARG_STR, &ref, 0, NULL},
         {"--kid-convention", FK_ARG_STR, &kid_conv, 0, NULL},
         {NULL, 0, NULL, 0, NULL},
     };
@@ -68,10 +72,14 @@ int fk_cmd_score(int argc, char **argv)
     int r = fk_cli_parse("score", argc, argv, tables, usage_text, pos, 2, &npos);
     if (r)
         return r > 0 ? FK_EXIT_OK : FK_EXIT_USAGE;
-    if (npos != 2)
-        return fk_cli_usage_error("score", "REAL and FAKE are needed");
+    if (npos != 2 - !!ref)
+        return fk_cli_usage_error("score", ref ? "with --ref, FAKE alone is needed"
+                                               : "REAL and FAKE are needed");
     fk_cli_extract_finish(&o);
     fk_error e = {0};
+    char ref_path[1200];
+    if (ref && fk_cli_ref_input(ref, &o.backbone, ref_path, sizeof ref_path, &e))
+        return fk_cli_fail("score", &e, o.json);
     if (fk_metric_parse_list(metrics, &eo.metrics, &e))
         return fk_cli_usage_error("score", "%s", e.msg);
     if (kid_conv && fk_kid_convention_parse(kid_conv, &eo.kid_convention))
@@ -91,7 +99,7 @@ int fk_cmd_score(int argc, char **argv)
 
     fk_cli_progress p = {NULL, 0, 0};
     fk_cli_progress_attach(&o, &p, &eo.extract);
-    fk_eval_input in[2] = {{.path = pos[0]}, {.path = pos[1]}};
+    fk_eval_input in[2] = {{.path = ref ? ref_path : pos[0]}, {.path = ref ? pos[0] : pos[1]}};
     fk_results res;
     fk_status st = fk_evaluate(in, 2, &eo, &res, &e);
     fk_cli_progress_done(&p);

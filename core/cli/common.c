@@ -27,6 +27,7 @@ void fk_cli_extract_init(fk_cli_extract *o)
         {"--block", FK_ARG_I64, &o->block, 1, NULL},
         {"--device", FK_ARG_STR, &o->device, 0, NULL},
         {"--precision", FK_ARG_STR, &o->precision, 0, NULL},
+        {"--no-cache", FK_ARG_FLAG, &o->no_cache, 0, NULL},
         {"--quiet", FK_ARG_FLAG, &o->quiet, 0, NULL},
         {"--json", FK_ARG_FLAG, &o->json, 0, NULL},
         {NULL, 0, NULL, 0, NULL},
@@ -49,6 +50,7 @@ void fk_cli_extract_finish(fk_cli_extract *o)
     if (o->seed != UINT64_MAX)
         o->ex.dataset.seed = o->seed;
     o->ex.loader.skip_bad |= o->skip_bad;
+    o->ex.no_cache |= o->no_cache;
     o->ex.dataset.decode.gray16_pil_clip |= o->gray16;
     if (o->block)
         o->ex.dataset.block = o->block;

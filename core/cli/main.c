@@ -21,6 +21,8 @@ static const fk_command commands[] = {
     {"stats-info", "what a stats file holds: d, N, tag, provenance", fk_cmd_stats_info},
     {"backbones", "the backbone plugins found and their outputs", fk_cmd_backbones},
     {"weights", "the configs' weights files: list, fetch (checksummed), verify", fk_cmd_weights},
+    {"cache", "the feature cache: list or clear the stored extractions", fk_cmd_cache},
+    {"refs", "the reference-stats registry: add, list, remove named references", fk_cmd_refs},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -2,6 +2,7 @@
  * for people. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -104,6 +105,10 @@ void fk_cli_print_results(const fk_results *r, const char *cmd, int json)
                    r->sides[k].path);
     for (int i = 0; i < r->n_notes; i++)
         printf("  note         %s\n", r->notes[i]);
+    for (int k = 0; k < r->n_sides; k++)
+        if (!strcmp(r->sides[k].cache, "hit"))
+            printf("  cache        features of %s read from the feature cache (--no-cache to "
+                   "extract)\n", r->sides[k].path);
 }
 
 int fk_cli_fail(const char *cmd, const fk_error *e, int json)

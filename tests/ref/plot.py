@@ -214,7 +214,33 @@ def check_svg(path, title, markers, tags):
         want = [int(v) for v in markers.split(",")]
         if got != want:
             fail(f"{path}: markers per panel {got}, expected {want}")
-    print(json.dumps({"frames": len(frames), "texts": len(texts), "markers": got}))
+    # The legend, right of every frame: each entry has a swatch line in a
+    # palette colour, the entries' colours differ, and each is the colour of
+    # a line drawn inside the panels.
+    right = max(x1 for (_, _, x1, _) in frames)
+    lines = [(el.get("stroke", "").upper(), points_of(el)) for el in root.iter(SVG + "polyline")
+             if el.get("stroke", "").upper() in palette]
+    inside = {c for c, pts in lines for (x, y) in pts
+              if any(x0 < x < x1 and y0 < y < y1 for (x0, y0, x1, y1) in frames)}
+    swatches = []
+    for text, tx, ty, size in texts:
+        if tx <= right:
+            continue
+        # the swatch: a horizontal stroke left of the text, on its line
+        near = {c for c, pts in lines if len(pts) == 2 and
+                all(right < x <= tx and abs(y - ty) <= 0.5 * size for (x, y) in pts)}
+        if len(near) != 1:
+            fail(f"{path}: legend entry {text!r} has {len(near)} swatch colours (want 1)")
+        swatches.append(near.pop())
+    if not swatches:
+        fail(f"{path}: no legend entries")
+    if len(set(swatches)) != len(swatches):
+        fail(f"{path}: legend entries share a swatch colour: {swatches}")
+    for c in swatches:
+        if c not in inside:
+            fail(f"{path}: legend colour {c} is the colour of no line in the panels")
+    print(json.dumps({"frames": len(frames), "texts": len(texts), "markers": got,
+                      "legend": swatches}))
 
 
 def main(argv):

@@ -29,7 +29,7 @@ def images(n, shift):
 
 np.save(os.path.join(out, "real.npy"), images(24, 0))
 np.save(os.path.join(out, "other.npy"), images(10, -60))
-for name, shift in (("fake_a", 5), ("fake_b", 25), ("fake_c", 60)):
+for name, shift in (("fake_a", 5), ("fake_b", 25), ("fake_c", 60), ("fake_d", 90)):
     np.save(os.path.join(out, name + ".npy"), images(24, shift))
 
 cfg = """fidkit_config: 1
@@ -73,6 +73,18 @@ real: real.npy
 backbones: [tiny_g2.yaml, tiny_g4.yaml]
 metrics: [fid, fd-inf]
 ci: none
+axes:
+  fake: [fake_a.npy, fake_b.npy, fake_c.npy, fake_d.npy]
+""")
+# three fake sets: too few for rank agreement (report.md says so)
+open(os.path.join(out, "models3.yaml"), "w").write("""fidkit_sweep: 1
+name: test_models3
+real: real.npy
+backbones: [tiny_g2.yaml, tiny_g4.yaml]
+metrics: [fid]
+ci: none
+plot:
+  title: Three models
 axes:
   fake: [fake_a.npy, fake_b.npy, fake_c.npy]
 """)
@@ -124,5 +136,5 @@ def fd(a, b):
 
 real = np.load(os.path.join(out, "real.npy"))
 fds = [[fd(tiny_pool(real, g), tiny_pool(np.load(os.path.join(out, f + ".npy")), g))
-        for f in ("fake_a", "fake_b", "fake_c")] for g in (2, 4)]
+        for f in ("fake_a", "fake_b", "fake_c", "fake_d")] for g in (2, 4)]
 np.save(os.path.join(out, "models_fd.npy"), np.array(fds))

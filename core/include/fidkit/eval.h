@@ -119,6 +119,8 @@ typedef struct fk_side_info {
     char path[FK_SOURCE_MAX];
     int64_t n;
     int64_t skipped;
+    char cache[8];              /* a dataset's features: "hit" (read from the feature
+                                   cache), "stored", "off"; "" for files and objects */
 } fk_side_info;
 
 typedef struct fk_results {

@@ -42,6 +42,7 @@ typedef struct fk_extract_options {
      * `contaminant`. Not with loader.hook. */
     fk_perturbation perturb;
     const char *contaminant;
+    int no_cache;               /* 1: neither read nor write the feature cache (fcache.h) */
 } fk_extract_options;
 
 FK_API fk_extract_options fk_extract_default_options(void);
@@ -55,9 +56,16 @@ typedef struct fk_feature_set {
     int64_t skipped;      /* items skipped as undecodable (skip_bad) */
     fk_partials parts;    /* the block partials of the items extracted */
     fk_dataset_listing listing; /* the listing and the share extracted */
+    int cache;            /* FK_CACHE_OFF, _HIT (read from the cache), _STORED */
 } fk_feature_set;
 
+enum { FK_CACHE_OFF = 0, FK_CACHE_HIT = 1, FK_CACHE_STORED = 2 };
+
 /* sets: fk_backbone_n_outputs(b) of them, filled in output order.
+ * A whole-dataset extraction goes through the feature cache (fcache.h)
+ * unless o->no_cache or FIDKIT_NO_CACHE: on a hit the backbone is not run
+ * and the sets have cache = FK_CACHE_HIT, no partials and, when the entry
+ * holds them, the rows.
  * Moments are the fixed-tree merge of the block partials (partials.h), so
  * they do not depend on batch sizes, threads or how the listing is shared
  * among processes. A shard (o->dataset.shard_count > 0) may be empty: its

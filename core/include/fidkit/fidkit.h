@@ -24,6 +24,8 @@
 #include "fetch.h"
 #include "registry.h"
 #include "extract.h"
+#include "fcache.h"
+#include "refs.h"
 #include "shard.h"
 #include "featfile.h"
 #include "features.h"

@@ -4,7 +4,8 @@
  * Scores measured with different backbones share no axis, so a figure is a
  * grid of panels and each panel belongs to exactly one tag: fk_plot_write
  * refuses a figure in which two panels carry the same tag, and a panel has
- * room for one tag only (its title). Within a panel, each series is a line
+ * room for one tag only (its title, or the readable title the caller gives
+ * for it). Within a panel, each series is a line
  * with a marker at every point and, when lo/hi are given, a translucent band
  * from lo to hi (e.g. a 95 % bootstrap interval). Series are matched across
  * panels by label: the same label gets the same colour and marker in every
@@ -54,6 +55,8 @@ typedef struct fk_plot_panel {
     int log_x, log_y;      /* 1: logarithmic axis */
     int n_series;
     const fk_plot_series *series;
+    const char *title;     /* shown instead of the tag (a readable name of the
+                              backbone); NULL: the tag. Panels stay one per tag. */
 } fk_plot_panel;
 
 typedef struct fk_plot_options {

@@ -30,7 +30,7 @@
  *
  * A point's feature sets are cached in OUT/cache as features files
  * (featfile.h) named by the SHA-256 of a key made of: the dataset's content
- * key (SHA-256 over its kind and, per item, name, size and mtime), the
+ * key (fcache.h: its kind, listing and a hash of every byte), the
  * sample limit, the perturbation (kind, level, seed; "none" at level 0 and
  * the seed only for random kinds), the contamination source's content key,
  * the SHA-256 of the backbone config file, the resize override, and the tag.
@@ -55,7 +55,7 @@ extern "C" {
 
 #define FK_SWEEP_VERSION 1
 #define FK_SWEEP_MAX_BACKBONES 16
-#define FK_SWEEP_MAX_METRICS 8
+#define FK_SWEEP_MAX_METRICS 16
 #define FK_SWEEP_PATH_MAX 1024
 
 typedef enum fk_sweep_axis_kind {
@@ -82,8 +82,25 @@ typedef struct fk_sweep_axis {
     int line;
 } fk_sweep_axis;
 
-typedef enum fk_sweep_metric { FK_SM_FID, FK_SM_KID, FK_SM_FDINF, FK_SM_COUNT } fk_sweep_metric;
-FK_API const char *fk_sweep_metric_name(fk_sweep_metric m);   /* "fid", "kid", "fd-inf" */
+/* Rank agreement across backbones (report.md) needs at least this many
+ * fake sets; with fewer it is not reported. */
+#define FK_SWEEP_MIN_RANK_POINTS 4
+#define FK_SWEEP_MAX_LABELS 32
+
+/* One number per point each. The sweep file names them as `fidkit score`
+ * does: fid, kid, fd-inf, cmmd, pr (precision and recall, k=3: two rows) and
+ * prdc (precision, recall, density, coverage, k=5: four rows). sfid and is
+ * need outputs beyond the main one (spatial, logits), which sweeps do not
+ * extract: the schema refuses them with that reason. */
+typedef enum fk_sweep_metric {
+    FK_SM_FID, FK_SM_KID, FK_SM_FDINF, FK_SM_CMMD,
+    FK_SM_PRECISION, FK_SM_RECALL,                                   /* pr */
+    FK_SM_PRDC_PRECISION, FK_SM_PRDC_RECALL, FK_SM_DENSITY, FK_SM_COVERAGE, /* prdc */
+    FK_SM_COUNT
+} fk_sweep_metric;
+/* "fid", "kid", "fd-inf", "cmmd", "precision", "recall", "prdc_precision",
+ * "prdc_recall", "density", "coverage" */
+FK_API const char *fk_sweep_metric_name(fk_sweep_metric m);
 
 typedef struct fk_sweep_spec {
     char path[FK_SWEEP_PATH_MAX];
@@ -105,6 +122,12 @@ typedef struct fk_sweep_spec {
     char resize[32];                   /* "" = the config's */
     int n_axes;
     fk_sweep_axis axes[FK_AXIS_COUNT];
+    /* `plot:` title, x_label, y_label and labels (legend entry as fidkit
+     * writes it -> the user's text); "" / 0: fidkit's own. */
+    char plot_title[256];
+    char plot_xlabel[128], plot_ylabel[128];
+    int n_series_labels;
+    char series_key[FK_SWEEP_MAX_LABELS][128], series_label[FK_SWEEP_MAX_LABELS][128];
 } fk_sweep_spec;
 
 FK_API fk_status fk_sweep_load(const char *path, fk_sweep_spec *s, fk_error *e);

@@ -4,6 +4,8 @@
 
 #include "backbone/disturb.h"
 
+#include "cache/fcache_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +55,35 @@ static fk_status flush_leaf(fk_feature_set *s, leaf *lf, const char *dataset, co
     return st;
 }
 
+static fk_status extract_pass(fk_backbone *b, const char *dataset, const fk_extract_options *opt,
+                              fk_feature_set *sets, fk_error *e);
+
 fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_options *opt,
                      fk_feature_set *sets, fk_error *e)
+{
+    fk_extract_options o = opt ? *opt : fk_extract_default_options();
+    if (!fk__cache_wanted(&o))
+        return extract_pass(b, dataset, &o, sets, e);
+    const fk_config *c = fk_backbone_config(b);
+    int bs = o.loader.batch_size > 0 ? o.loader.batch_size : c->batch_size > 0 ? c->batch_size : 50;
+    fk_cache_key k;
+    fk_error ke = {0};
+    if (fk__cache_key(b, dataset, &o, bs, &k, &ke)) /* the pass reports what is wrong */
+        return extract_pass(b, dataset, &o, sets, e);
+    fk_status st = FK_OK;
+    if (!fk__cache_load(&k, b, o.keep_rows, sets)) {
+        /* An entry with rows serves both kinds of request; one without
+         * (the caller wanted moments only) is replaced when rows are. */
+        st = extract_pass(b, dataset, &o, sets, e);
+        if (!st)
+            fk__cache_store(&k, b, dataset, sets);
+    }
+    fk__cache_key_free(&k);
+    return st;
+}
+
+static fk_status extract_pass(fk_backbone *b, const char *dataset, const fk_extract_options *opt,
+                              fk_feature_set *sets, fk_error *e)
 {
     fk_extract_options o = opt ? *opt : fk_extract_default_options();
     if (o.parallel && o.parallel->extract) {

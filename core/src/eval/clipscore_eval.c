@@ -331,6 +331,30 @@ static fk_status setup(clip_run *r, const char *manifest, const fk_clip_options 
 static fk_status encode_images(clip_run *r, const char *manifest, const fk_clip_options *o,
                                fk_error *e)
 {
+    /* Without skipping, item i is row i: one fk_extract pass, which the
+     * feature cache (fcache.h) serves when the same images were embedded
+     * before. Skipping needs the loader's item indices, below. */
+    if (!o->extract.loader.skip_bad && !o->extract.loader.hook) {
+        fk_extract_options ex = o->extract;
+        ex.keep_rows = 1;
+        ex.loader.batch_size = r->batch;
+        fk_feature_set set;
+        fk_status st = fk_extract(r->image, manifest, &ex, &set, e);
+        if (st)
+            return st;
+        if (set.n != fk_dataset_size(r->ds) || set.d != r->d) {
+            fk_feature_set_free(&set);
+            return fk_fail(e, FK_ERR_INTERNAL, "%s: the extraction gave %lld rows of %d",
+                           manifest, (long long)set.n, set.d);
+        }
+        memcpy(r->p.img, set.rows, (size_t)set.n * r->d * sizeof *r->p.img);
+        for (int64_t i = 0; i < set.n; i++)
+            r->p.index[i] = i;
+        r->p.n = set.n;
+        r->skipped = 0;
+        fk_feature_set_free(&set);
+        return r->p.n < 1 ? fk_fail(e, FK_ERR_ARG, "%s: no image could be read", manifest) : FK_OK;
+    }
     fk_loader *ld = NULL;
     fk_loader_options lo = o->extract.loader;
     lo.batch_size = r->batch;

@@ -210,6 +210,8 @@ static fk_status from_dataset(engine *g, const char *path, eval_side *s, fk_erro
         }
     }
     s->has_rows = g->keep_rows;
+    s->extracted = 1;
+    s->cache = sets[0].cache;
     s->n = sets[0].n;
     s->skipped = sets[0].skipped;
     for (int i = 0; i < g->L.n; i++)
@@ -319,6 +321,9 @@ fk_status fk_evaluate(const fk_eval_input *inputs, int n_inputs, const fk_eval_o
                  : inputs[k].sets ? inputs[k].sets[0].source : "memory");
         si->n = sides[k].n;
         si->skipped = sides[k].skipped;
+        static const char *const cache_names[] = {"off", "hit", "stored"};
+        if (sides[k].extracted)
+            snprintf(si->cache, sizeof si->cache, "%s", cache_names[sides[k].cache % 3]);
     }
     out->n_sides = n_inputs;
     out->extract_seconds = g.extract_seconds;

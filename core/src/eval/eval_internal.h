@@ -24,6 +24,8 @@ typedef struct eval_side {
     int has_stats[FK_EVAL_MAX_LAYERS];
     int stats_only;                       /* the input was a stats file or object */
     int64_t n, skipped;
+    int cache;                            /* a dataset's FK_CACHE_* */
+    int extracted;                        /* 1: a dataset */
 } eval_side;
 
 /* One metric on resolved sides; appends its results. */

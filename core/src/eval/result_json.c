@@ -154,6 +154,8 @@ char *fk_results_json(const fk_results *r, const char *command, int pretty)
         cJSON_AddItemToObject(s, "n", r->sides[k].n ? cJSON_CreateNumber((double)r->sides[k].n)
                                                     : cJSON_CreateNull());
         add_num(s, "skipped", (double)r->sides[k].skipped);
+        if (r->sides[k].cache[0])
+            cJSON_AddStringToObject(s, "cache", r->sides[k].cache);
         cJSON_AddItemToArray(ds, s);
     }
     cJSON *res = cJSON_AddArrayToObject(j, "results");

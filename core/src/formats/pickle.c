@@ -46,13 +46,19 @@ static const struct {
     {"torch", "CharStorage", PKG_STORAGE_TYPE, FK_I8},
     {"torch", "ByteStorage", PKG_STORAGE_TYPE, FK_U8},
     {"torch", "BoolStorage", PKG_STORAGE_TYPE, FK_BOOL},
+    {"numpy.core.multiarray", "_reconstruct", PKG_NP_RECONSTRUCT, FK_DTYPE_INVALID},
+    {"numpy._core.multiarray", "_reconstruct", PKG_NP_RECONSTRUCT, FK_DTYPE_INVALID},
+    {"numpy.core.numeric", "_frombuffer", PKG_NP_FROMBUFFER, FK_DTYPE_INVALID},
+    {"numpy._core.numeric", "_frombuffer", PKG_NP_FROMBUFFER, FK_DTYPE_INVALID},
+    {"numpy", "ndarray", PKG_NP_NDARRAY, FK_DTYPE_INVALID},
+    {"numpy", "dtype", PKG_NP_DTYPE, FK_DTYPE_INVALID},
 };
 
 const char *pk_kind_name(pk_kind k)
 {
     static const char *const names[] = {
         "None", "bool", "int", "int", "float", "str", "bytes", "tuple", "list",
-        "dict", "global", "storage", "tensor", "mark"};
+        "dict", "global", "storage", "tensor", "mark", "ndarray", "dtype"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -452,6 +458,66 @@ static fk_status rebuild_tensor(rd *r, const pk_obj *args, int v2)
     return push(r, t);
 }
 
+/* numpy's type codes ('f8', '<f4', '|u1', ...) of the dtypes fidkit reads. */
+static fk_dtype np_code(const char *s, size_t len)
+{
+    if (len == 3 && strchr("<|=", s[0]))
+        s++, len--;
+    static const struct { const char *code; fk_dtype t; } codes[] = {
+        {"f8", FK_F64}, {"f4", FK_F32}, {"f2", FK_F16}, {"i8", FK_I64}, {"i4", FK_I32},
+        {"i2", FK_I16}, {"i1", FK_I8}, {"u1", FK_U8}, {"b1", FK_BOOL}};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (len == 2 && !memcmp(s, codes[i].code, 2))
+            return codes[i].t;
+    return FK_DTYPE_INVALID;
+}
+
+static size_t itemsize(fk_dtype t)
+{
+    fk_array a = {t, 0, {0}, NULL};
+    return fk_array_nbytes(&a);
+}
+
+/* The array's bytes: exactly prod(shape) * itemsize, C order. */
+static fk_status np_fill(rd *r, pk_obj *arr, const pk_obj *shape, fk_dtype t, const pk_obj *data)
+{
+    if (data->kind != PK_BYTES)
+        return fail(r, FK_ERR_UNSUPPORTED, "a numpy array whose data is not bytes (pickle "
+                    "protocol 3 or later is read)");
+    int nd;
+    fk_status s = int_tuple(r, shape, arr->size, &nd, "shape");
+    if (s)
+        return s;
+    uint64_t count = 1;
+    for (int i = 0; i < nd; i++) {
+        if (arr->size[i] < 0 || (arr->size[i] && count > UINT64_MAX / (uint64_t)arr->size[i]))
+            return fail(r, FK_ERR_FORMAT, "a numpy array with a bad shape");
+        count *= (uint64_t)arr->size[i];
+    }
+    size_t isz = itemsize(t);
+    if (!isz || count > UINT64_MAX / isz || count * isz != data->len)
+        return fail(r, FK_ERR_FORMAT, "a numpy array whose bytes do not match its shape");
+    arr->ndim = nd;
+    arr->dtype = t;
+    arr->s = data->s;
+    arr->len = data->len;
+    return FK_OK;
+}
+
+static fk_status np_frombuffer(rd *r, const pk_obj *args)
+{
+    /* (buffer, dtype, shape, order) */
+    if (args->n != 4 || args->items[1]->kind != PK_NPDTYPE || args->items[3]->kind != PK_STR)
+        return fail(r, FK_ERR_FORMAT, "malformed numpy _frombuffer call");
+    if (strcmp(args->items[3]->s, "C"))
+        return fail(r, FK_ERR_UNSUPPORTED, "a numpy array in Fortran order");
+    pk_obj *a = new_obj(r, PK_NDARRAY, 0);
+    if (!a)
+        return nomem(r);
+    fk_status s = np_fill(r, a, args->items[2], args->items[1]->dtype, args->items[0]);
+    return s ? s : push(r, a);
+}
+
 static fk_status op_reduce(rd *r)
 {
     pk_obj *args = NULL, *fn = NULL;
@@ -492,12 +558,36 @@ static fk_status op_reduce(rd *r)
         if (args->n < 1 || args->items[0]->kind != PK_TENSOR)
             return fail(r, FK_ERR_FORMAT, "malformed _rebuild_parameter call");
         return push(r, args->items[0]);
+    case PKG_NP_RECONSTRUCT: /* (ndarray, (0,), b'b'): an empty array BUILD fills */
+        if (args->n != 3 || args->items[0]->kind != PK_GLOBAL ||
+            args->items[0]->global != PKG_NP_NDARRAY)
+            return fail(r, FK_ERR_UNSUPPORTED, "numpy _reconstruct of something other than "
+                        "an ndarray");
+        return push(r, new_obj(r, PK_NDARRAY, 0));
+    case PKG_NP_DTYPE: { /* ('f8', False, True) */
+        if (args->n < 1 || args->items[0]->kind != PK_STR)
+            return fail(r, FK_ERR_FORMAT, "malformed numpy dtype call");
+        pk_obj *d = new_obj(r, PK_NPDTYPE, 0);
+        if (!d)
+            return nomem(r);
+        d->dtype = np_code(args->items[0]->s, args->items[0]->len);
+        if (d->dtype == FK_DTYPE_INVALID) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "numpy dtype '%.40s' is not read (floats, ints, bool)",
+                     args->items[0]->s);
+            return fail(r, FK_ERR_UNSUPPORTED, msg);
+        }
+        return push(r, d);
+    }
+    case PKG_NP_FROMBUFFER:
+        return np_frombuffer(r, args);
+    case PKG_NP_NDARRAY:
     case PKG_STORAGE_TYPE:
         break;
     }
     char msg[160];
-    snprintf(msg, sizeof msg, "refusing to call torch.%s: only tensor state dicts are read",
-             fn->s);
+    snprintf(msg, sizeof msg, "refusing to call %s: only tensor state dicts and numpy arrays "
+             "are read", fn->s);
     return fail(r, FK_ERR_UNSUPPORTED, msg);
 }
 
@@ -526,6 +616,23 @@ static fk_status op_build(rd *r)
      * tensor may carry Python attributes: neither holds weights. */
     if (obj->kind == PK_DICT || obj->kind == PK_TENSOR)
         return FK_OK;
+    /* dtype state: (3, byte order, ...); only little-endian or byte-sized. */
+    if (obj->kind == PK_NPDTYPE) {
+        if (state->kind != PK_TUPLE || state->n < 2 || state->items[1]->kind != PK_STR)
+            return fail(r, FK_ERR_FORMAT, "malformed numpy dtype state");
+        const char *bo = state->items[1]->s;
+        if (strcmp(bo, "<") && strcmp(bo, "|") && strcmp(bo, "="))
+            return fail(r, FK_ERR_UNSUPPORTED, "a big-endian numpy array");
+        return FK_OK;
+    }
+    /* ndarray state: (version, shape, dtype, is_fortran, bytes). */
+    if (obj->kind == PK_NDARRAY) {
+        if (state->kind != PK_TUPLE || state->n != 5 || state->items[2]->kind != PK_NPDTYPE)
+            return fail(r, FK_ERR_FORMAT, "malformed numpy array state");
+        if (state->items[3]->kind != PK_BOOL || state->items[3]->i)
+            return fail(r, FK_ERR_UNSUPPORTED, "a numpy array in Fortran order");
+        return np_fill(r, obj, state->items[1], state->items[2]->dtype, state->items[4]);
+    }
     return fail(r, FK_ERR_UNSUPPORTED, "BUILD on an object that is not a dict or a tensor");
 }
 
@@ -647,6 +754,7 @@ static fk_status step(rd *r, int *stop)
             return s;
         return push_string(r, PK_BYTES, v);
     case 0x8e:
+    case 0x96: /* BYTEARRAY8 (protocol 5 in-band buffers): read as bytes */
         if ((s = read_uint(r, 8, &v)))
             return s;
         return push_string(r, PK_BYTES, v);

@@ -5,7 +5,8 @@
  * torch.save emits for a state dict (collections.OrderedDict, the
  * torch._utils._rebuild_* functions and the torch.*Storage types), and their
  * "calls" are interpreted here. Any other global is refused with its module
- * and name. Persistent ids (torch's storage references) become PK_STORAGE
+ * and name. numpy arrays (pickled dicts of mu/sigma) are read as PK_NDARRAY
+ * without calling numpy. Persistent ids (torch's storage references) become PK_STORAGE
  * objects whose bytes the caller resolves afterwards. */
 #ifndef FK_PICKLE_H
 #define FK_PICKLE_H
@@ -18,7 +19,9 @@
 
 typedef enum pk_kind {
     PK_NONE, PK_BOOL, PK_INT, PK_BIGINT, PK_FLOAT, PK_STR, PK_BYTES,
-    PK_TUPLE, PK_LIST, PK_DICT, PK_GLOBAL, PK_STORAGE, PK_TENSOR, PK_MARK
+    PK_TUPLE, PK_LIST, PK_DICT, PK_GLOBAL, PK_STORAGE, PK_TENSOR, PK_MARK,
+    PK_NDARRAY,   /* a numpy array: dtype, ndim, size, data in s (len bytes, C order) */
+    PK_NPDTYPE    /* a numpy dtype: dtype (little-endian or byte-sized only) */
 } pk_kind;
 
 typedef enum pk_global {
@@ -27,7 +30,15 @@ typedef enum pk_global {
     PKG_REBUILD_TENSOR,
     PKG_REBUILD_PARAMETER,
     PKG_REBUILD_PARAMETER_WITH_STATE,
-    PKG_STORAGE_TYPE
+    PKG_STORAGE_TYPE,
+    /* numpy arrays, as pickle.dump writes them (reference statistics: EDM2's
+     * .pkl): _reconstruct(ndarray, (0,), b'b') + BUILD (protocols 2-4),
+     * _frombuffer(bytes, dtype, shape, order) (protocol 5), dtype(...) + BUILD.
+     * No call runs: the array's bytes are checked against its shape. */
+    PKG_NP_RECONSTRUCT,
+    PKG_NP_NDARRAY,
+    PKG_NP_DTYPE,
+    PKG_NP_FROMBUFFER
 } pk_global;
 
 typedef struct pk_obj pk_obj;

@@ -289,6 +289,7 @@ static fk_status prepare(const char *path, const char *title, const fk_plot_pane
         const fk_plot_panel *In = &panels[p];
         fkp_panel *P = &f->panels[p];
         P->tag = In->tag;
+        P->title = In->title && In->title[0] ? In->title : In->tag;
         P->xlabel = In->xlabel;
         P->ylabel = In->ylabel;
         P->log_x = !!In->log_x;
@@ -341,8 +342,8 @@ static fk_status layout(const char *path, const fk_plot_options *o, fkp_figure *
      * character) with room for the axis numbers beside it. */
     size_t tag_chars = 0;
     for (int p = 0; p < n; p++)
-        if (strlen(f->panels[p].tag) > tag_chars)
-            tag_chars = strlen(f->panels[p].tag);
+        if (strlen(f->panels[p].title) > tag_chars)
+            tag_chars = strlen(f->panels[p].title);
     double col_w = fmax(520.0, 9.0 * (double)tag_chars + 100.0) * fs;
     int legend = f->n_labels > 0 ? (int)(220 * fs) : 0;
     f->width = o->width ? o->width : (int)(cols * col_w) + legend;

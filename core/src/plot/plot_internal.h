@@ -14,6 +14,7 @@ typedef struct fkp_series {
 
 typedef struct fkp_panel {
     const char *tag, *xlabel, *ylabel;
+    const char *title;          /* shown over the frame: the panel's title, else its tag */
     int log_x, log_y;
     int n_series;
     fkp_series *series;

@@ -452,13 +452,13 @@ static void draw_panel(const ctx *c, const fkp_panel *P, double cx0, double cy0,
     /* The tag: shrunk (down to 70 %) and then cut to fit over the frame. */
     double avail = (x1 - x0) + 0.6 * left;
     double em = title_em;
-    double w = text_w(P->tag, em);
+    double w = text_w(P->title, em);
     if (w > avail)
         em = fmax(0.7 * title_em, em * avail / w);
     size_t max_chars = (size_t)(avail / (CHAR_W * em));
     font(c, em, 1);
     plmtex("t", (0.8 * title_em) / (em / EM_PER_CHRHT), 0.5, 0.5,
-           esc(P->tag, buf, sizeof buf, max_chars < 4 ? 4 : max_chars));
+           esc(P->title, buf, sizeof buf, max_chars < 4 ? 4 : max_chars));
     font(c, f, 0);
 }
 

@@ -115,7 +115,10 @@ static void context_label(const fk_sweep_spec *s, int point, int skip1, int skip
 
 static const char *metric_title(fk_sweep_metric m)
 {
-    return m == FK_SM_FID ? "FD" : m == FK_SM_KID ? "KID" : "FD-inf";
+    static const char *const t[FK_SM_COUNT] = {
+        "FD", "KID", "FD-inf", "CMMD", "precision", "recall",
+        "precision (k=5)", "recall (k=5)", "density", "coverage"};
+    return (unsigned)m < FK_SM_COUNT ? t[m] : "?";
 }
 
 /* Distinct tags in order of first appearance. */
@@ -245,6 +248,28 @@ typedef struct series_buf {
     double *x, *y, *lo, *hi;
 } series_buf;
 
+/* A panel's title people read: "inception_v3 (fid), pool3, 299 px
+ * legacy_pytorch, weights 6726825d" rather than the tag's grammar. */
+static void readable_tag(const char *tag, char *out, size_t n)
+{
+    fk_tag t;
+    fk_error e;
+    if (fk_tag_parse(tag, &t, &e)) {
+        snprintf(out, n, "%s", tag);
+        return;
+    }
+    snprintf(out, n, "%s%s%s%s, %s, %d px %s, weights %.8s", t.backbone, t.variant[0] ? " (" : "",
+             t.variant, t.variant[0] ? ")" : "", t.layer, t.input_size, t.resize, t.weights);
+}
+
+static const char *series_label(const fk_sweep_spec *s, const char *lab)
+{
+    for (int i = 0; i < s->n_series_labels; i++)
+        if (!strcmp(s->series_key[i], lab))
+            return s->series_label[i];
+    return lab;
+}
+
 /* Score against numeric axis `xa` for metric m: one panel per tag, one series
  * per combination of the other non-tag axes. Adds the file names to md. */
 static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sweep_metric m, int xa,
@@ -257,8 +282,9 @@ static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sw
     series_buf *sb = calloc((size_t)nt * np + 1, sizeof *sb);
     fk_plot_series *ps = calloc((size_t)nt * np + 1, sizeof *ps);
     int *ns = calloc((size_t)nt + 1, sizeof(int));
+    char (*titles)[FK_TAG_STR_MAX] = calloc((size_t)nt + 1, FK_TAG_STR_MAX);
     fk_status st = FK_OK;
-    if (!tags || !panels || !sb || !ps || !ns) {
+    if (!tags || !panels || !sb || !ps || !ns || !titles) {
         st = fk_fail(e, FK_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -275,10 +301,10 @@ static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sw
             if (!lab[0])
                 snprintf(lab, sizeof lab, "%s", metric_title(m));
             int j = first;
-            while (j < nsb && strcmp(sb[j].label, lab))
+            while (j < nsb && strcmp(sb[j].label, series_label(s, lab)))
                 j++;
             if (j == nsb) {
-                snprintf(sb[nsb].label, sizeof sb[nsb].label, "%s", lab);
+                snprintf(sb[nsb].label, sizeof sb[nsb].label, "%s", series_label(s, lab));
                 sb[nsb].x = malloc(sizeof(double) * 4 * (size_t)np);
                 if (!sb[nsb].x) {
                     st = fk_fail(e, FK_ERR_NOMEM, "out of memory");
@@ -303,8 +329,10 @@ static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sw
             ps[j] = q;
         }
         panels[t].tag = tags[t];
-        panels[t].xlabel = fk_sweep_axis_name(s->axes[xa].kind);
-        panels[t].ylabel = metric_title(m);
+        readable_tag(tags[t], titles[t], sizeof titles[t]);
+        panels[t].title = titles[t];
+        panels[t].xlabel = s->plot_xlabel[0] ? s->plot_xlabel : fk_sweep_axis_name(s->axes[xa].kind);
+        panels[t].ylabel = s->plot_ylabel[0] ? s->plot_ylabel : metric_title(m);
         panels[t].log_x = s->axes[xa].kind == FK_AXIS_N;
         panels[t].n_series = nsb - first;
         panels[t].series = ps + first;
@@ -313,8 +341,12 @@ static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sw
     fk_plot_options po = fk_plot_default_options();
     po.interval_label = has_ci ? "95 % interval" : NULL;
     char title[512];
-    snprintf(title, sizeof title, "%s: %s against %s", s->name, metric_title(m),
-             fk_sweep_axis_name(s->axes[xa].kind));
+    if (s->plot_title[0])
+        snprintf(title, sizeof title, "%s%s%s", s->plot_title, s->n_metrics > 1 ? ": " : "",
+                 s->n_metrics > 1 ? metric_title(m) : "");
+    else
+        snprintf(title, sizeof title, "%s: %s against %s", s->name, metric_title(m),
+                 fk_sweep_axis_name(s->axes[xa].kind));
     const char *ext[2] = {"png", "svg"};
     for (int k = 0; k < 2 && !st; k++) {
         char name[128], path[FK_SWEEP_PATH_MAX + 160];
@@ -332,6 +364,7 @@ out:
     free(sb);
     free(ps);
     free(ns);
+    free(titles);
     free(panels);
     free(tags);
     return st;
@@ -377,6 +410,25 @@ static void describe(const fk_sweep_spec *s, const sweep_results *r, text *md)
         case FK_SM_KID:
             put(md, "  - `kid`: KID, cubic polynomial kernel, unbiased MMD^2, 100 subsets of "
                     "min(n_real, n_fake, 1000) (clean-fid's size rule)%s\n",
+                s->ci ? "; interval: percentile bootstrap over images" : "");
+            break;
+        case FK_SM_CMMD:
+            put(md, "  - `cmmd`: CMMD, RBF kernel (sigma 10) on L2-normalised embeddings, "
+                    "x1000%s\n", s->ci ? "; interval: percentile bootstrap over images" : "");
+            break;
+        case FK_SM_PRECISION:
+        case FK_SM_RECALL:
+            put(md, "  - `%s`: improved %s, k = 3 nearest neighbours (the ADM evaluator's "
+                    "convention)%s\n", fk_sweep_metric_name(s->metrics[i]),
+                fk_sweep_metric_name(s->metrics[i]),
+                s->ci ? "; interval: percentile bootstrap over images" : "");
+            break;
+        case FK_SM_PRDC_PRECISION:
+        case FK_SM_PRDC_RECALL:
+        case FK_SM_DENSITY:
+        case FK_SM_COVERAGE:
+            put(md, "  - `%s`: of precision, recall, density and coverage with k = 5 "
+                    "(dgm-eval's convention)%s\n", fk_sweep_metric_name(s->metrics[i]),
                 s->ci ? "; interval: percentile bootstrap over images" : "");
             break;
         default:
@@ -583,6 +635,12 @@ static void agreement(const fk_sweep_spec *s, const sweep_results *r, text *md)
             put(md, "\n");
             if (nt < 2) {
                 put(md, "(one backbone only: no agreement to measure)\n\n");
+                continue;
+            }
+            if (nf < FK_SWEEP_MIN_RANK_POINTS) {
+                put(md, "(%d fake sets: Spearman's rho and Kendall's tau-b of fewer than %d "
+                    "ranked items are too coarse to mean anything, and are not reported)\n\n",
+                    nf, FK_SWEEP_MIN_RANK_POINTS);
                 continue;
             }
             put(md, "| tag A | tag B | Spearman rho | Kendall tau-b |\n|---|---|---|---|\n");

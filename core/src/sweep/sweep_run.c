@@ -325,8 +325,12 @@ static fk_status metric(const fk_sweep_spec *s, fk_sweep_metric m, uint64_t seed
         snprintf(sets[k].source, sizeof sets[k].source, "%s", k ? "generated" : "real");
     }
     fk_eval_options o = fk_eval_default_options();
-    o.metrics = FK_METRIC_BIT(m == FK_SM_FID ? FK_METRIC_FD : m == FK_SM_KID ? FK_METRIC_KID
-                                                                             : FK_METRIC_FDINF);
+    /* the library's metric, and which of its results is this row */
+    static const struct { fk_metric lib; int item; } map[FK_SM_COUNT] = {
+        {FK_METRIC_FD, 0}, {FK_METRIC_KID, 0}, {FK_METRIC_FDINF, 0}, {FK_METRIC_CMMD, 0},
+        {FK_METRIC_PR, 0}, {FK_METRIC_PR, 1},
+        {FK_METRIC_PRDC, 0}, {FK_METRIC_PRDC, 1}, {FK_METRIC_PRDC, 2}, {FK_METRIC_PRDC, 3}};
+    o.metrics = FK_METRIC_BIT(map[m].lib);
     o.interval = s->ci;
     o.replicates_fd = o.replicates_other = s->replicates;
     o.seed = seed;
@@ -340,11 +344,16 @@ static fk_status metric(const fk_sweep_spec *s, fk_sweep_metric m, uint64_t seed
     w->n_real = rf->n;
     w->n_fake = ff->n;
     snprintf(w->tag, sizeof w->tag, "%s", rf->tag);
-    if (!st) {
-        w->value = res.items[0].value;
-        w->has_ci = res.items[0].interval.present;
-        w->lo = res.items[0].interval.lo;
-        w->hi = res.items[0].interval.hi;
+    if (!st && res.n <= map[m].item) {
+        int got = res.n;
+        fk_results_free(&res);
+        st = fk_fail(e, FK_ERR_INTERNAL, "%s gave %d results", fk_sweep_metric_name(m), got);
+    } else if (!st) {
+        const fk_result *it = &res.items[map[m].item];
+        w->value = it->value;
+        w->has_ci = it->interval.present;
+        w->lo = it->interval.lo;
+        w->hi = it->interval.hi;
         fk_results_free(&res);
     }
     if (!st && (!isfinite(w->value) || (w->has_ci && (!isfinite(w->lo) || !isfinite(w->hi)))))

@@ -16,7 +16,9 @@
 
 static const char *const axis_names[FK_AXIS_COUNT] = {"backbone", "resize", "n", "perturbation",
                                                       "level", "seed", "fake"};
-static const char *const metric_names[FK_SM_COUNT] = {"fid", "kid", "fd-inf"};
+static const char *const metric_names[FK_SM_COUNT] = {
+    "fid", "kid", "fd-inf", "cmmd", "precision", "recall",
+    "prdc_precision", "prdc_recall", "density", "coverage"};
 
 const char *fk_sweep_axis_name(fk_sweep_axis_kind k)
 {
@@ -233,6 +235,46 @@ static fk_status parse_axes(ctx *c, yaml_node_t *map, fk_sweep_spec *s)
     return FK_OK;
 }
 
+/* plot: {title, x_label, y_label, labels: {fidkit's legend entry: text}} */
+static fk_status parse_plot(ctx *c, yaml_node_t *map, fk_sweep_spec *s)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return bad(c, map, "plot", "must be a mapping (title, x_label, y_label, labels)", NULL);
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+        const char *ks = fk_yaml_scalar(k);
+        fk_status st = FK_OK;
+        if (!ks)
+            return bad(c, k, "plot", "keys must be plain strings", NULL);
+        if (!strcmp(ks, "title"))
+            st = get_str(c, v, "plot.title", s->plot_title, sizeof s->plot_title);
+        else if (!strcmp(ks, "x_label"))
+            st = get_str(c, v, "plot.x_label", s->plot_xlabel, sizeof s->plot_xlabel);
+        else if (!strcmp(ks, "y_label"))
+            st = get_str(c, v, "plot.y_label", s->plot_ylabel, sizeof s->plot_ylabel);
+        else if (!strcmp(ks, "labels")) {
+            if (v->type != YAML_MAPPING_NODE)
+                return bad(c, v, "plot.labels", "must map legend entries to labels", NULL);
+            for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
+                 q < v->data.mapping.pairs.top && !st; q++) {
+                if (s->n_series_labels == FK_SWEEP_MAX_LABELS)
+                    return bad(c, v, "plot.labels", "has too many entries (at most 32)", NULL);
+                int i = s->n_series_labels++;
+                st = get_str(c, yaml_document_get_node(c->doc, q->key), "plot.labels",
+                             s->series_key[i], sizeof s->series_key[i]);
+                if (!st)
+                    st = get_str(c, yaml_document_get_node(c->doc, q->value), "plot.labels",
+                                 s->series_label[i], sizeof s->series_label[i]);
+            }
+        } else
+            return bad(c, k, ks, "is not a plot key (title, x_label, y_label, labels)", NULL);
+        if (st)
+            return st;
+    }
+    return FK_OK;
+}
+
 enum { K_VERSION, K_REAL, K_FAKE, K_BACKBONES, K_METRICS, K_N };
 
 static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, fk_sweep_spec *s,
@@ -289,15 +331,32 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         for (int i = 0; i < n_items(v); i++) {
             yaml_node_t *it = item(c, v, i);
             const char *m = fk_yaml_scalar(it);
-            int j = 0;
-            while (m && j < FK_SM_COUNT && strcmp(m, metric_names[j]))
-                j++;
-            if (!m || j == FK_SM_COUNT)
-                return bad(c, it, key, "must be fid, kid or fd-inf, got '%s'", m ? m : "a collection");
-            for (int q = 0; q < s->n_metrics; q++)
-                if ((int)s->metrics[q] == j)
-                    return bad(c, it, key, "lists '%s' twice", m);
-            s->metrics[s->n_metrics++] = (fk_sweep_metric)j;
+            if (m && (!strcmp(m, "sfid") || !strcmp(m, "is")))
+                return bad(c, it, key, "'%s' needs an output sweeps do not extract (sfid: the "
+                           "spatial features, is: the logits); use `fidkit score`", m);
+            /* score's names: pr and prdc give several rows each */
+            int first = -1, count = 1;
+            if (m && !strcmp(m, "pr"))
+                first = FK_SM_PRECISION, count = 2;
+            else if (m && !strcmp(m, "prdc"))
+                first = FK_SM_PRDC_PRECISION, count = 4;
+            else {
+                int j = 0;
+                while (m && j < FK_SM_COUNT && strcmp(m, metric_names[j]))
+                    j++;
+                if (!m || j == FK_SM_COUNT)
+                    return bad(c, it, key, "must be fid, kid, fd-inf, cmmd, pr or prdc, got '%s'",
+                               m ? m : "a collection");
+                first = j;
+            }
+            for (int j = first; j < first + count; j++) {
+                for (int q = 0; q < s->n_metrics; q++)
+                    if ((int)s->metrics[q] == j)
+                        return bad(c, it, key, "lists '%s' twice", m);
+                if (s->n_metrics == FK_SWEEP_MAX_METRICS)
+                    return bad(c, v, key, "lists too many metrics", NULL);
+                s->metrics[s->n_metrics++] = (fk_sweep_metric)j;
+            }
         }
         seen[K_METRICS] = 1;
     } else if (!strcmp(key, "n")) {
@@ -329,10 +388,12 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         return get_resize(c, v, key, s->resize, sizeof s->resize);
     } else if (!strcmp(key, "axes")) {
         *axes = v;
+    } else if (!strcmp(key, "plot")) {
+        return parse_plot(c, v, s);
     } else {
         return bad(c, k, key, "is not a sweep key (fidkit_sweep, name, description, real, fake, "
                               "other, backbones, metrics, n, seed, ci, replicates, perturbation, "
-                              "level, resize, axes)", NULL);
+                              "level, resize, axes, plot)", NULL);
     }
     return FK_OK;
 }
