@@ -396,7 +396,7 @@ Test(output, a_truncated_plot_is_never_committed)
     const char *dir = fk_test_tmpdir();
     double x[3] = {0, 1, 2}, y[3] = {1, 3, 2};
     fk_plot_series s = {"a", 3, x, y, NULL, NULL};
-    fk_plot_panel p = {"tiny_pool/g4:pool@random-0/16/clean", "x", "y", 0, 0, 1, &s};
+    fk_plot_panel p = {"tiny_pool/g4:pool@random-0/16/clean", "x", "y", 0, 0, 1, &s, NULL};
     const char *names[2] = {"p.png", "p.svg"};
     signal(SIGXFSZ, SIG_IGN);
     for (int k = 0; k < 2; k++) {

@@ -43,23 +43,23 @@ typedef struct fk_hash128 {
     int nbuf;
 } fk_hash128;
 
-void fk_hash128_init(fk_hash128 *h);
-void fk_hash128_update(fk_hash128 *h, const void *data, size_t n);
+FK_API void fk_hash128_init(fk_hash128 *h);
+FK_API void fk_hash128_update(fk_hash128 *h, const void *data, size_t n);
 /* 32 hex digits and a NUL. */
-void fk_hash128_hex(const fk_hash128 *h, char hex[33]);
+FK_API void fk_hash128_hex(const fk_hash128 *h, char hex[33]);
 /* Feeds a file's bytes (read in 1 MiB blocks); *bytes += its size. */
-fk_status fk_hash128_file(fk_hash128 *h, const char *path, int64_t *bytes, fk_error *e);
+FK_API fk_status fk_hash128_file(fk_hash128 *h, const char *path, int64_t *bytes, fk_error *e);
 
 /* The content key of a dataset opened with o (NULL: defaults): kind,
  * listing and the hash of every byte, as 32 hex digits; bytes (may be
  * NULL) receives how many bytes were hashed. */
-fk_status fk_dataset_content_key(const char *path, const fk_dataset_options *o, char hex[33],
-                                 int64_t *bytes, fk_error *e);
+FK_API fk_status fk_dataset_content_key(const char *path, const fk_dataset_options *o, char hex[33],
+                                        int64_t *bytes, fk_error *e);
 
 /* The cache folder (not created). */
-fk_status fk_cache_dir(char *buf, size_t n, fk_error *e);
+FK_API fk_status fk_cache_dir(char *buf, size_t n, fk_error *e);
 /* 0 when FIDKIT_NO_CACHE is set to anything but "" or "0". */
-int fk_cache_enabled(void);
+FK_API int fk_cache_enabled(void);
 
 typedef struct fk_cache_entry {
     char file[1100];       /* the entry's path */
@@ -75,9 +75,9 @@ typedef struct fk_cache_entry {
 
 /* Entries of dir (NULL: fk_cache_dir), newest first; *entries malloc'ed.
  * A missing folder is an empty list. */
-fk_status fk_cache_list(const char *dir, fk_cache_entry **entries, int *n, fk_error *e);
+FK_API fk_status fk_cache_list(const char *dir, fk_cache_entry **entries, int *n, fk_error *e);
 /* Removes every entry (and stale temporary file) of dir (NULL: the cache). */
-fk_status fk_cache_clear(const char *dir, int *removed, int64_t *bytes, fk_error *e);
+FK_API fk_status fk_cache_clear(const char *dir, int *removed, int64_t *bytes, fk_error *e);
 
 #ifdef __cplusplus
 }

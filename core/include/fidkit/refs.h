@@ -50,29 +50,29 @@ typedef struct fk_ref_info {
 
 /* Reads a reference file (any format above) into out; info (may be NULL)
  * receives format, key and hint. out->has_tag only for fidkit files. */
-fk_status fk_ref_read(const char *path, const char *key, fk_stats *out, fk_ref_info *info,
-                      fk_error *e);
+FK_API fk_status fk_ref_read(const char *path, const char *key, fk_stats *out, fk_ref_info *info,
+                             fk_error *e);
 
-fk_status fk_refs_dir(char *buf, size_t n, fk_error *e);
+FK_API fk_status fk_refs_dir(char *buf, size_t n, fk_error *e);
 /* The registry file of NAME; FK_ERR_ARG naming the registry when absent. */
-fk_status fk_refs_path(const char *name, char *buf, size_t n, fk_error *e);
+FK_API fk_status fk_refs_path(const char *name, char *buf, size_t n, fk_error *e);
 /* Adds file as NAME (atomically; an existing NAME is replaced only when
  * replace). assume: the tag of an untagged file; required for those
  * (FK_ERR_TAG otherwise), and must agree with a tagged file's own tag. */
-fk_status fk_refs_add(const char *name, const char *file, const char *key, const fk_tag *assume,
-                      const char *config, int replace, fk_ref_info *info, fk_error *e);
+FK_API fk_status fk_refs_add(const char *name, const char *file, const char *key, const fk_tag *assume,
+                             const char *config, int replace, fk_ref_info *info, fk_error *e);
 /* The registry's entry NAME: its file (info->path), tag and config. */
-fk_status fk_refs_lookup(const char *name, fk_ref_info *info, fk_error *e);
+FK_API fk_status fk_refs_lookup(const char *name, fk_ref_info *info, fk_error *e);
 
 /* (eval library) The tag a config's main output gives, or a tag as written:
  * what --assume-backbone takes. A config that declares its weights' SHA-256
  * (or uses random weights) is not opened; others are (the weights are
  * hashed). config_path (may be NULL) receives the config found, "" for a tag. */
-fk_status fk_assumed_tag(const char *config_or_tag, fk_tag *t, char *config_path, size_t n,
-                         fk_error *e);
+FK_API fk_status fk_assumed_tag(const char *config_or_tag, fk_tag *t, char *config_path, size_t n,
+                                fk_error *e);
 /* Every reference, sorted by name; *v malloc'ed. */
-fk_status fk_refs_list(fk_ref_info **v, int *n, fk_error *e);
-fk_status fk_refs_remove(const char *name, fk_error *e);
+FK_API fk_status fk_refs_list(fk_ref_info **v, int *n, fk_error *e);
+FK_API fk_status fk_refs_remove(const char *name, fk_error *e);
 
 #ifdef __cplusplus
 }
