@@ -69,7 +69,8 @@ typedef struct fk_cli_extract {
     "                          `fidkit merge` joins the parts; docs/scale.md)\n"          \
     "  --block N               items per block of the listing (default 1024)\n"        \
     "  --quiet                 no progress bar\n"                                       \
-    "  --json                  print one JSON object (schema fidkit-result/1)\n"
+    "  --json                  print one JSON object (schema fidkit-result/1;\n"      \
+    "                          pretty, --compact for one line; docs/cli.md)\n"
 
 void fk_cli_extract_init(fk_cli_extract *o);
 /* "I/K" with 0 <= I < K to its numbers; -1 when malformed. */
@@ -92,6 +93,15 @@ typedef struct fk_cli_progress {
 void fk_cli_progress_attach(fk_cli_extract *o, fk_cli_progress *p, fk_extract_options *ex);
 void fk_cli_progress_done(fk_cli_progress *p);
 
+/* JSON style (print.c): main takes --compact out of argv (pretty is the
+ * default) and notes whether --json was given, so that usage errors print
+ * the error JSON too. */
+void fk_cli_json_style(int *argc, char **argv);
+int fk_cli_json_pretty(void);
+int fk_cli_json_asked(void);
+/* Prints a command's own JSON (text, freed here) under the shared header
+ * (schema, command, fidkit_version); an array goes under array_key. */
+void fk_cli_emit_json(const char *cmd, char *text, const char *array_key);
 /* Prints results: the shared JSON (--json), else text. */
 void fk_cli_print_results(const fk_results *r, const char *cmd, int json);
 /* Reports an error (as JSON on stdout with --json) and returns its exit code. */
@@ -111,6 +121,7 @@ int fk_cmd_adm(int argc, char **argv);
 int fk_cmd_clipscore(int argc, char **argv);
 int fk_cmd_sweep(int argc, char **argv);
 int fk_cmd_weights(int argc, char **argv);
+int fk_cmd_configs(int argc, char **argv);
 /* Takes --offline out of argv (sets FIDKIT_OFFLINE=1) and, when stderr is a
  * terminal, sets FIDKIT_AUTO_FETCH=1 unless it is set (common.c). */
 void fk_cli_fetch_policy(int *argc, char **argv);

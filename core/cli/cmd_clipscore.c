@@ -98,7 +98,7 @@ int fk_cmd_clipscore(int argc, char **argv)
                 printf("  95%% [%.6f, %.6f]", x->interval.lo, x->interval.hi);
             printf("\n  %s\n", x->convention);
         }
-        printf("  tag          %s\n", fk_tag_str(&res.items[0].tag, 0, ts, sizeof ts));
+        printf("  tag          %s\n", fk_tag_str(&res.items[0].tag, 1, ts, sizeof ts));
         printf("  pairs        %lld\n  details      %s\n", (long long)res.items[0].n[0],
                res.items[0].extra);
         if (res.sides[0].skipped)

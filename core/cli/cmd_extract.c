@@ -65,14 +65,14 @@ int fk_cmd_extract(int argc, char **argv)
     if (!st)
         st = fk_featset_write(output, sets, k, prov, &e);
     if (!st && o.json) {
-        char *t = fk_written_json("extract", output, sets, k, NULL, sets[0].skipped, 1);
+        char *t = fk_written_json("extract", output, sets, k, NULL, sets[0].skipped, fk_cli_json_pretty());
         puts(t ? t : "");
         free(t);
     } else if (!st) {
         char ts[FK_TAG_STR_MAX];
         for (int j = 0; j < k; j++)
             printf("%s %s: %lld x %d features, tag %s\n", j ? "     " : "wrote", output,
-                   (long long)sets[j].n, sets[j].d, fk_tag_str(&sets[j].tag, 0, ts, sizeof ts));
+                   (long long)sets[j].n, sets[j].d, fk_tag_str(&sets[j].tag, 1, ts, sizeof ts));
     }
     for (int j = 0; j < k; j++)
         fk_featset_free(&sets[j]);

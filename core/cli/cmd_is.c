@@ -72,7 +72,7 @@ int fk_cmd_is(int argc, char **argv)
         char ts[FK_TAG_STR_MAX];
         printf("IS: %.6f ± %.6f\n  convention   %s\n  samples      %lld\n  tag          %s\n",
                x->value, x->std, x->convention, (long long)x->n[0],
-               fk_tag_str(&x->tag, 0, ts, sizeof ts));
+               fk_tag_str(&x->tag, 1, ts, sizeof ts));
         if (x->interval.present)
             printf("  95%% interval [%.6f, %.6f]\n", x->interval.lo, x->interval.hi);
     }

@@ -55,12 +55,12 @@ int fk_cmd_stats(int argc, char **argv)
     if (!st) {
         char ts[FK_TAG_STR_MAX];
         if (o.json) {
-            char *t = fk_written_json("stats", output, NULL, 0, &s, skipped, 1);
+            char *t = fk_written_json("stats", output, NULL, 0, &s, skipped, fk_cli_json_pretty());
             puts(t ? t : "");
             free(t);
         } else {
             printf("wrote %s: %lld images, %d-d features\n  tag %s\n", output, (long long)s.n,
-                   s.d, fk_tag_str(&s.tag, 0, ts, sizeof ts));
+                   s.d, fk_tag_str(&s.tag, 1, ts, sizeof ts));
             if (skipped)
                 printf("  skipped %lld undecodable images\n", (long long)skipped);
         }

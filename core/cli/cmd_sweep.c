@@ -113,9 +113,7 @@ int fk_cmd_sweep(int argc, char **argv)
             cJSON_AddNumberToObject(j, "sets_to_extract", c.sets_missing);
             cJSON_AddStringToObject(j, "plan", plan ? plan : "");
         }
-        char *t = cJSON_Print(j);
-        puts(t);
-        cJSON_free(t);
+        fk_cli_emit_json("sweep", cJSON_PrintUnformatted(j), NULL);
         cJSON_Delete(j);
     } else if (o.dry_run) {
         fputs(plan ? plan : "", stdout);

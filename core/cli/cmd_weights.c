@@ -52,9 +52,7 @@ static int cmd_ls(int argc, char **argv)
         return fk_cli_report("weights", &e);
     say_skipped(&c);
     if (json) {
-        char *t = fk_catalog_json(&c, 1);
-        puts(t ? t : "");
-        free(t);
+        fk_cli_emit_json("weights", fk_catalog_json(&c, 0), NULL);
         fk_catalog_free(&c);
         return FK_EXIT_OK;
     }

@@ -1,17 +1,80 @@
 /* Printing results: --json through the library's one serialiser, text
  * for people. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "fidkit/fidkit.h"
+
+/* How JSON is printed: pretty unless --compact; whether --json was given
+ * (so that usage errors print JSON too). Set once by main. */
+static int json_compact, json_asked;
+
+void fk_cli_json_style(int *argc, char **argv)
+{
+    int k = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "--json"))
+            json_asked = 1;
+    }
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--compact"))
+            json_compact = 1;
+        else
+            argv[k++] = argv[i];
+    }
+    argv[k] = NULL;
+    *argc = k;
+}
+
+int fk_cli_json_pretty(void) { return !json_compact; }
+int fk_cli_json_asked(void) { return json_asked; }
+
+void fk_cli_emit_json(const char *cmd, char *text, const char *array_key)
+{
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!j) {
+        fprintf(stderr, "fidkit %s: out of memory printing JSON\n", cmd);
+        return;
+    }
+    if (cJSON_IsArray(j)) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, array_key ? array_key : "items", j);
+        j = o;
+    }
+    /* The header every command's JSON begins with, then its own keys. */
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "schema", "fidkit-result/1");
+    cJSON_AddStringToObject(o, "command", cmd);
+    cJSON_AddStringToObject(o, "fidkit_version", fk_version());
+    for (cJSON *it = j->child; it;) {
+        cJSON *next = it->next;
+        if (strcmp(it->string, "schema") && strcmp(it->string, "command") &&
+            strcmp(it->string, "fidkit_version"))
+            cJSON_AddItemToObject(o, it->string, cJSON_DetachItemViaPointer(j, it));
+        it = next;
+    }
+    cJSON_Delete(j);
+    j = o;
+    char *t = json_compact ? cJSON_PrintUnformatted(j) : cJSON_Print(j);
+    cJSON_Delete(j);
+    if (t)
+        puts(t);
+    cJSON_free(t);
+}
 
 static void print_fd_text(const fk_result *r)
 {
     const fk_fd_result *f = &r->fd;
     char ts[FK_TAG_STR_MAX];
     printf("%s: %.6f\n", r->name, r->value);
-    printf("  tag          %s\n", fk_tag_str(&r->tag, 0, ts, sizeof ts));
+    printf("  tag          %s\n", fk_tag_str(&r->tag, 1, ts, sizeof ts));
     printf("  mean term    %.6f\n", f->mean_term);
     printf("  trace term   %.6f\n", f->trace_term);
     if (r->n[0] && r->n[1])
@@ -52,7 +115,7 @@ static void print_row(const fk_result *r)
 void fk_cli_print_results(const fk_results *r, const char *cmd, int json)
 {
     if (json) {
-        char *t = fk_results_json(r, cmd, 1);
+        char *t = fk_results_json(r, cmd, fk_cli_json_pretty());
         if (t)
             puts(t);
         free(t);
@@ -80,7 +143,7 @@ int fk_cli_fail(const char *cmd, const fk_error *e, int json)
 {
     int code = fk_cli_report(cmd, e);
     if (json) {
-        char *t = fk_error_json(e, cmd, code, 1);
+        char *t = fk_error_json(e, cmd, code, fk_cli_json_pretty());
         if (t)
             puts(t);
         free(t);

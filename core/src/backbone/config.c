@@ -338,6 +338,8 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         seen[S_OUTPUT] = 1;
     } else if (!strcmp(key, "device")) {
         return get_str(c, v, key, cf->device, sizeof cf->device);
+    } else if (!strcmp(key, "matches")) {
+        return get_str(c, v, key, cf->matches, sizeof cf->matches);
     } else if (!strcmp(key, "threads")) {
         if ((st = get_int(c, v, key, 0, 1024, &x)))
             return st;
@@ -352,7 +354,7 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         return each_pair(c, v, "options", option_pair, cf, NULL);
     } else {
         return bad(c, k, key, "is not a config key (fidkit_config, plugin, variant, weights, "
-                              "input, output, device, threads, batch_size, options)", NULL);
+                              "input, output, device, threads, batch_size, options, matches)", NULL);
     }
     return FK_OK;
 }
