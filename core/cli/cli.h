@@ -102,6 +102,13 @@ int fk_cli_json_asked(void);
 /* Prints a command's own JSON (text, freed here) under the shared header
  * (schema, command, fidkit_version); an array goes under array_key. */
 void fk_cli_emit_json(const char *cmd, char *text, const char *array_key);
+/* "skipped N undecodable images of PATH" and the first messages of list
+ * (a JSON array), for people; nothing when n is 0. */
+void fk_cli_print_skipped(const char *path, int64_t n, const char *list);
+/* The --json of a command that wrote a file (written: fk_written_json's
+ * text, freed here) with the dataset and its skipped files from prov (the
+ * provenance JSON); without json, only the skipped lines. */
+void fk_cli_print_written(const char *cmd, char *written, const char *prov, int json);
 /* Prints results: the shared JSON (--json), else text. */
 void fk_cli_print_results(const fk_results *r, const char *cmd, int json);
 /* Reports an error (as JSON on stdout with --json) and returns its exit code. */

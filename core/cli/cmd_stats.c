@@ -54,16 +54,16 @@ int fk_cmd_stats(int argc, char **argv)
     fk_cli_progress_done(&p);
     if (!st) {
         char ts[FK_TAG_STR_MAX];
-        if (o.json) {
-            char *t = fk_written_json("stats", output, NULL, 0, &s, skipped, fk_cli_json_pretty());
-            puts(t ? t : "");
-            free(t);
-        } else {
+        if (!o.json)
             printf("wrote %s: %lld images, %d-d features\n  tag %s\n", output, (long long)s.n,
                    s.d, fk_tag_str(&s.tag, 1, ts, sizeof ts));
-            if (skipped)
-                printf("  skipped %lld undecodable images\n", (long long)skipped);
-        }
+        if (prov)
+            fk_cli_print_written("stats", fk_written_json("stats", output, NULL, 0, &s, skipped, 0),
+                                 prov, o.json);
+        else if (o.json)
+            fk_cli_emit_json("stats", fk_written_json("stats", output, NULL, 0, &s, skipped, 0), NULL);
+        else if (skipped)
+            fk_cli_print_skipped(pos[0], skipped, NULL);
         fk_stats_free(&s);
     }
     free(prov);

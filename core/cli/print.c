@@ -69,6 +69,63 @@ void fk_cli_emit_json(const char *cmd, char *text, const char *array_key)
     cJSON_free(t);
 }
 
+void fk_cli_print_skipped(const char *path, int64_t n, const char *list)
+{
+    if (n <= 0)
+        return;
+    printf("  skipped      %lld undecodable image%s of %s (--skip-bad)%s\n", (long long)n,
+           n == 1 ? "" : "s", path, list ? ":" : "");
+    cJSON *a = list ? cJSON_Parse(list) : NULL;
+    int k = 0, shown = 3;
+    for (cJSON *it = a ? a->child : NULL; it; it = it->next, k++)
+        if (k < shown && cJSON_IsString(it))
+            printf("               %s\n", it->valuestring);
+    if (k > shown)
+        printf("               ... and %d more (all of them in --json's datasets[].skipped_files)\n",
+               k - shown);
+    cJSON_Delete(a);
+}
+
+void fk_cli_print_written(const char *cmd, char *written, const char *prov, int json)
+{
+    cJSON *p = prov ? cJSON_Parse(prov) : NULL;
+    const cJSON *sf = cJSON_GetObjectItemCaseSensitive(p, "skipped_files");
+    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(p, "dataset");
+    const cJSON *sk = cJSON_GetObjectItemCaseSensitive(p, "skipped_images");
+    if (json) {
+        cJSON *w = written ? cJSON_Parse(written) : NULL;
+        free(written);
+        if (w) {
+            cJSON *arr = cJSON_AddArrayToObject(w, "datasets");
+            if (cJSON_IsString(ds)) {
+                cJSON *d = cJSON_CreateObject();
+                cJSON_AddStringToObject(d, "role", "input");
+                cJSON_AddStringToObject(d, "path", ds->valuestring);
+                const cJSON *outs = cJSON_GetObjectItemCaseSensitive(w, "outputs");
+                const cJSON *n0 = outs && outs->child ? cJSON_GetObjectItemCaseSensitive(outs->child, "n")
+                                                      : NULL;
+                cJSON_AddItemToObject(d, "n", n0 ? cJSON_Duplicate(n0, 1) : cJSON_CreateNull());
+                cJSON_AddNumberToObject(d, "skipped", cJSON_IsNumber(sk) ? sk->valuedouble : 0);
+                cJSON_AddItemToObject(d, "skipped_files",
+                                      sf ? cJSON_Duplicate(sf, 1) : cJSON_CreateArray());
+                cJSON_AddItemToArray(arr, d);
+            }
+            cJSON_AddItemToObject(w, "skipped_files", sf ? cJSON_Duplicate(sf, 1) : cJSON_CreateArray());
+            fk_cli_emit_json(cmd, cJSON_PrintUnformatted(w), NULL);
+            cJSON_Delete(w);
+        }
+    } else {
+        free(written);
+        if (cJSON_IsNumber(sk) && sk->valuedouble > 0) {
+            char *list = sf ? cJSON_PrintUnformatted(sf) : NULL;
+            fk_cli_print_skipped(cJSON_IsString(ds) ? ds->valuestring : "the dataset",
+                                 (int64_t)sk->valuedouble, list);
+            cJSON_free(list);
+        }
+    }
+    cJSON_Delete(p);
+}
+
 static void print_fd_text(const fk_result *r)
 {
     const fk_fd_result *f = &r->fd;
@@ -132,9 +189,7 @@ void fk_cli_print_results(const fk_results *r, const char *cmd, int json)
             print_row(&r->items[i]);
     }
     for (int k = 0; k < r->n_sides; k++)
-        if (r->sides[k].skipped)
-            printf("  skipped      %lld undecodable images of %s\n", (long long)r->sides[k].skipped,
-                   r->sides[k].path);
+        fk_cli_print_skipped(r->sides[k].path, r->sides[k].skipped, r->sides[k].skipped_files);
     for (int i = 0; i < r->n_notes; i++)
         printf("  note         %s\n", r->notes[i]);
 }

@@ -102,6 +102,10 @@ fk_status fk_config_load(const char *path, fk_config *c, fk_error *e);
 fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e);
 /* That search path as a colon list. */
 void fk_config_search_path(char *out, size_t n);
+/* The first config on that path whose tag (from its declared SHA-256, or
+ * its random seed) is t: how `fidkit fid STATS DATASET` finds the backbone
+ * of a tagged stats file. FK_ERR_TAG when none is. */
+fk_status fk_config_for_tag(const fk_tag *t, char *out, size_t n, fk_error *e);
 
 /* Finds the weights file (see above). When it is missing, the config gives
  * its source and sha256, and auto-fetch is on (fk_fetch_auto(): the

@@ -117,6 +117,8 @@ typedef struct fk_side_info {
     char path[FK_SOURCE_MAX];
     int64_t n;
     int64_t skipped;
+    char *skipped_files;        /* JSON array of the skipped items' messages, NULL: none
+                                   (owned; fk_results_free frees it) */
 } fk_side_info;
 
 typedef struct fk_results {

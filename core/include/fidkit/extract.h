@@ -45,6 +45,7 @@ typedef struct fk_feature_set {
     int64_t skipped;      /* items skipped as undecodable (skip_bad) */
     fk_partials parts;    /* the block partials of the items extracted */
     fk_dataset_listing listing; /* the listing and the share extracted */
+    char *skipped_files;  /* the skipped items' messages, a JSON array (NULL: none) */
 } fk_feature_set;
 
 /* sets: fk_backbone_n_outputs(b) of them, filled in output order.

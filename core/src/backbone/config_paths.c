@@ -353,3 +353,33 @@ fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_err
         return fk_fail(e, FK_ERR_ARG, "%s: random weights have no weights file", c->path);
     return fk_config_file_path(c, c->weights_file, out, n, e);
 }
+
+fk_status fk_config_for_tag(const fk_tag *t, char *out, size_t n, fk_error *e)
+{
+    char **paths = NULL;
+    int np = 0;
+    fk_status st = fk_config_list(&paths, &np, e);
+    if (st)
+        return st;
+    int found = 0;
+    for (int i = 0; i < np && !found; i++) {
+        fk_config c;
+        if (fk_config_load(paths[i], &c, NULL))
+            continue;
+        if (!c.random_weights && !c.weights_sha256[0])
+            continue;   /* its tag is known only once the file is hashed */
+        fk_tag ct;
+        fk_config_tag(&c, c.random_weights ? NULL : c.weights_sha256, &ct);
+        if (fk_tag_equal(&ct, t)) {
+            snprintf(out, n, "%s", paths[i]);
+            found = 1;
+        }
+    }
+    fk_config_list_free(paths, np);
+    if (found)
+        return FK_OK;
+    char ts[FK_TAG_STR_MAX];
+    return fk_fail(e, FK_ERR_TAG, "no installed config measures in the space of %s: name the "
+                   "backbone with --backbone (`fidkit configs` lists them with their tags)",
+                   fk_tag_str(t, 0, ts, sizeof ts));
+}

@@ -86,6 +86,7 @@ static void side_free(eval_side *s)
         fk_featset_free(&s->sets[i]);
         fk_stats_free(&s->stats[i]);
     }
+    free(s->skipped_files);
     memset(s, 0, sizeof *s);
 }
 
@@ -212,6 +213,8 @@ static fk_status from_dataset(engine *g, const char *path, eval_side *s, fk_erro
     s->has_rows = g->keep_rows;
     s->n = sets[0].n;
     s->skipped = sets[0].skipped;
+    s->skipped_files = sets[0].skipped_files;
+    sets[0].skipped_files = NULL;
     for (int i = 0; i < g->L.n; i++)
         fk_feature_set_free(&sets[i]);
     return st;
@@ -255,6 +258,47 @@ static fk_status fill_stats(engine *g, eval_side *s, fk_error *e)
     return FK_OK;
 }
 
+/* The tag of the first input that is tagged statistics or features (not a
+ * dataset); 0 when none is. */
+static int tag_of_inputs(const fk_eval_input *in, int n, fk_tag *t, char *from, size_t cap)
+{
+    for (int k = 0; k < n; k++) {
+        if (in[k].stats && in[k].stats->has_tag) {
+            *t = in[k].stats->tag;
+            snprintf(from, cap, "%s", in[k].stats->source[0] ? in[k].stats->source : "stats");
+            return 1;
+        }
+        if (in[k].sets && in[k].n_sets > 0 && in[k].sets[0].has_tag) {
+            *t = in[k].sets[0].tag;
+            snprintf(from, cap, "%s", in[k].sets[0].source);
+            return 1;
+        }
+        if (!in[k].path)
+            continue;
+        int tagged = 0;
+        if (is_stats_file(in[k].path)) {
+            fk_stats s;
+            if (!fk_stats_read(in[k].path, &s, NULL)) {
+                if ((tagged = s.has_tag))
+                    *t = s.tag;
+                fk_stats_free(&s);
+            }
+        } else if (fk_featfile_is(in[k].path)) {
+            fk_featset f;
+            if (!fk_featset_read(in[k].path, NULL, NULL, &f, NULL)) {
+                if ((tagged = f.has_tag))
+                    *t = f.tag;
+                fk_featset_free(&f);
+            }
+        }
+        if (tagged) {
+            snprintf(from, cap, "%s", in[k].path);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int input_is_dataset(const fk_eval_input *in)
 {
     return in->path && !in->stats && !in->sets && !is_stats_file(in->path) &&
@@ -280,9 +324,31 @@ fk_status fk_evaluate(const fk_eval_input *inputs, int n_inputs, const fk_eval_o
     for (int k = 0; k < n_inputs; k++)
         any_dataset |= input_is_dataset(&inputs[k]);
     if (any_dataset) {
-        char path[1024];
-        if ((st = fk_config_find(o.backbone ? o.backbone : FK_DEFAULT_BACKBONE, path, sizeof path, e)) ||
-            (st = fk_config_load(path, &g.cfg, e)))
+        char path[1024], from[FK_SOURCE_MAX] = "";
+        fk_tag inferred;
+        int infer = !o.backbone && tag_of_inputs(inputs, n_inputs, &inferred, from, sizeof from);
+        if (!o.backbone && !infer && o.assume) {
+            inferred = *o.assume;
+            snprintf(from, sizeof from, "--assume-backbone");
+            infer = 1;
+        }
+        if (infer) {
+            /* A tagged stats or features file names the backbone. */
+            if ((st = fk_config_for_tag(&inferred, path, sizeof path, e))) {
+                fk_fail_prefix(e, "%s", from);
+                return st;
+            }
+            char ts[FK_TAG_STR_MAX];
+            snprintf(out->notes[out->n_notes++], sizeof out->notes[0],
+                     "backbone %.100s: inferred from the tag %.100s (%.20s)",
+                     strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+                     fk_tag_str(&inferred, 1, ts, sizeof ts),
+                     strcmp(from, "--assume-backbone") ? "of the other input" : "--assume-backbone");
+        } else if ((st = fk_config_find(o.backbone ? o.backbone : FK_DEFAULT_BACKBONE, path,
+                                        sizeof path, e))) {
+            return st;
+        }
+        if ((st = fk_config_load(path, &g.cfg, e)))
             return st;
         g.have_cfg = 1;
         snprintf(out->backbone, sizeof out->backbone, "%s", g.cfg.path);
@@ -319,6 +385,8 @@ fk_status fk_evaluate(const fk_eval_input *inputs, int n_inputs, const fk_eval_o
                  : inputs[k].sets ? inputs[k].sets[0].source : "memory");
         si->n = sides[k].n;
         si->skipped = sides[k].skipped;
+        si->skipped_files = sides[k].skipped_files;
+        sides[k].skipped_files = NULL;
     }
     out->n_sides = n_inputs;
     out->extract_seconds = g.extract_seconds;

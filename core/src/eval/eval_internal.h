@@ -24,6 +24,7 @@ typedef struct eval_side {
     int has_stats[FK_EVAL_MAX_LAYERS];
     int stats_only;                       /* the input was a stats file or object */
     int64_t n, skipped;
+    char *skipped_files;   /* JSON array, owned; NULL: none */
 } eval_side;
 
 /* One metric on resolved sides; appends its results. */

@@ -39,6 +39,8 @@ void fk_results_free(fk_results *r)
     if (!r)
         return;
     free(r->items);
+    for (int k = 0; k < 2; k++)
+        free(r->sides[k].skipped_files);
     memset(r, 0, sizeof *r);
 }
 
@@ -154,6 +156,8 @@ char *fk_results_json(const fk_results *r, const char *command, int pretty)
         cJSON_AddItemToObject(s, "n", r->sides[k].n ? cJSON_CreateNumber((double)r->sides[k].n)
                                                     : cJSON_CreateNull());
         add_num(s, "skipped", (double)r->sides[k].skipped);
+        cJSON *sf = r->sides[k].skipped_files ? cJSON_Parse(r->sides[k].skipped_files) : NULL;
+        cJSON_AddItemToObject(s, "skipped_files", sf ? sf : cJSON_CreateArray());
         cJSON_AddItemToArray(ds, s);
     }
     cJSON *res = cJSON_AddArrayToObject(j, "results");
