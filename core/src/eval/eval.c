@@ -299,6 +299,37 @@ static int tag_of_inputs(const fk_eval_input *in, int n, fk_tag *t, char *from, 
     return 0;
 }
 
+static int input_is_dataset(const fk_eval_input *in);
+
+/* KID's subset size is settled before any extraction: an explicit size
+ * larger than a dataset (after --limit/--subset) is refused at once, not
+ * after minutes of work. The default (0) shrinks to the smaller set. */
+static fk_status check_kid_size(const fk_eval_input *in, int n, const fk_eval_options *o,
+                                fk_error *e)
+{
+    if (!(o->metrics & FK_METRIC_BIT(FK_METRIC_KID)) || o->kid_subset_size <= 0)
+        return FK_OK;
+    for (int k = 0; k < n; k++) {
+        int64_t count = -1;
+        if (in[k].sets && in[k].n_sets > 0) {
+            count = in[k].sets[0].n;
+        } else if (input_is_dataset(&in[k])) {
+            fk_dataset *ds;
+            if (fk_dataset_open(in[k].path, &o->extract.dataset, &ds, NULL))
+                continue;   /* the extraction reports what is wrong with it */
+            count = fk_dataset_size(ds);
+            fk_dataset_close(ds);
+        }
+        if (count >= 0 && count < o->kid_subset_size)
+            return fk_fail(e, FK_ERR_ARG, "%s: KID subset size %lld is larger than its %lld "
+                           "images; give a subset size <= %lld (fidkit: --kid-subset-size), or "
+                           "none: by default it is min(1000, the smaller set's size)",
+                           in[k].path ? in[k].path : in[k].sets[0].source,
+                           (long long)o->kid_subset_size, (long long)count, (long long)count);
+    }
+    return FK_OK;
+}
+
 static int input_is_dataset(const fk_eval_input *in)
 {
     return in->path && !in->stats && !in->sets && !is_stats_file(in->path) &&
@@ -323,6 +354,8 @@ fk_status fk_evaluate(const fk_eval_input *inputs, int n_inputs, const fk_eval_o
     int any_dataset = 0;
     for (int k = 0; k < n_inputs; k++)
         any_dataset |= input_is_dataset(&inputs[k]);
+    if ((st = check_kid_size(inputs, n_inputs, &o, e)))
+        return st;
     if (any_dataset) {
         char path[1024], from[FK_SOURCE_MAX] = "";
         fk_tag inferred;
