@@ -1,4 +1,5 @@
 /* fidkit stats DATASET -o FILE.npz: the (mu, sigma) of a dataset's features. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -60,10 +61,16 @@ int fk_cmd_stats(int argc, char **argv)
         if (prov)
             fk_cli_print_written("stats", fk_written_json("stats", output, NULL, 0, &s, skipped, 0),
                                  prov, o.json);
-        else if (o.json)
-            fk_cli_emit_json("stats", fk_written_json("stats", output, NULL, 0, &s, skipped, 0), NULL);
-        else if (skipped)
-            fk_cli_print_skipped(pos[0], skipped, NULL);
+        else {   /* a shard part: its file records no provenance of its own here */
+            cJSON *pj = cJSON_CreateObject();
+            cJSON_AddStringToObject(pj, "dataset", pos[0]);
+            cJSON_AddNumberToObject(pj, "skipped_images", (double)skipped);
+            char *part = cJSON_PrintUnformatted(pj);
+            cJSON_Delete(pj);
+            fk_cli_print_written("stats", fk_written_json("stats", output, NULL, 0, &s, skipped, 0),
+                                 part, o.json);
+            cJSON_free(part);
+        }
         fk_stats_free(&s);
     }
     free(prov);

@@ -29,7 +29,7 @@ int fk_cmd_stats_info(int argc, char **argv)
     fk_error e = {0};
     fk_stats s;
     if (fk_stats_read(path, &s, &e))
-        return fk_cli_report("stats-info", &e);
+        return fk_cli_fail("stats-info", &e, json);
     double tr = 0;
     for (int i = 0; i < s.d; i++)
         tr += s.sigma[(size_t)i * s.d + i];

@@ -76,7 +76,7 @@ int fk_cmd_sweep(int argc, char **argv)
     fk_error e = {0};
     fk_sweep_spec s;
     if (fk_sweep_load(file, &s, &e))
-        return fk_cli_report("sweep", &e);
+        return fk_cli_fail("sweep", &e, json);
     char dflt[256];
     snprintf(dflt, sizeof dflt, "sweep-%s", s.name);
     o.out_dir = out ? out : dflt;
@@ -96,7 +96,7 @@ int fk_cmd_sweep(int argc, char **argv)
         if (!o.dry_run)
             fprintf(stderr, "fidkit sweep: the finished points are kept in %s/journal.json; run "
                             "the same command again to resume\n", o.out_dir);
-        return fk_cli_report("sweep", &e);
+        return fk_cli_fail("sweep", &e, json);
     }
     if (json) {
         cJSON *j = cJSON_CreateObject();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fidkit/eval.h"
 #include "fidkit/fidkit.h"
@@ -195,7 +196,8 @@ static void error_file(const char *msg, char *out, size_t n)
         if (!*d)
             *c = 0;
     }
-    if (!strchr(out, '/') && !strchr(out, '.'))
+    struct stat sb;
+    if (!strchr(out, '/') && !strchr(out, '.') && stat(out, &sb))
         out[0] = 0;
 }
 
