@@ -57,7 +57,7 @@ typedef struct fk_cli_extract {
 #define FK_CLI_EXTRACT_HELP FK_CLI_EXTRACT_HELP_WITH(FK_CLI_DEFAULT_BACKBONE)
 #define FK_CLI_EXTRACT_HELP_WITH(default_backbone)                                       \
     "  --backbone CONFIG       a config file or name (default " default_backbone ";\n"  \
-    "                          `fidkit backbones` lists them)\n"                           \
+    "                          `fidkit configs` lists them; docs/cli.md)\n"               \
     "  --batch-size N          images per forward pass (default: the config's)\n"       \
     "  --threads N             decode/resize threads (default: all cores)\n"            \
     "  --limit N               use the first N images\n"                                \
