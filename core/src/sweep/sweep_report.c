@@ -276,8 +276,9 @@ static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sw
     series_buf *sb = calloc((size_t)nt * np + 1, sizeof *sb);
     fk_plot_series *ps = calloc((size_t)nt * np + 1, sizeof *ps);
     int *ns = calloc((size_t)nt + 1, sizeof(int));
+    char (*ylab)[80] = calloc((size_t)nt + 1, sizeof *ylab);   /* each panel's label by its space */
     fk_status st = FK_OK;
-    if (!tags || !panels || !sb || !ps || !ns) {
+    if (!tags || !panels || !sb || !ps || !ns || !ylab) {
         st = fk_fail(e, FK_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -323,7 +324,10 @@ static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sw
         }
         panels[t].tag = tags[t];
         panels[t].xlabel = fk_sweep_axis_name(s->axes[xa].kind);
-        panels[t].ylabel = metric_title(m);
+        sweep_row probe = {0};
+        probe.metric = m;
+        snprintf(probe.tag, sizeof probe.tag, "%s", tags[t]);
+        panels[t].ylabel = row_label(&probe, ylab[t], sizeof ylab[t]);
         panels[t].log_x = s->axes[xa].kind == FK_AXIS_N;
         panels[t].n_series = nsb - first;
         panels[t].series = ps + first;
@@ -351,6 +355,7 @@ out:
     free(sb);
     free(ps);
     free(ns);
+    free(ylab);
     free(panels);
     free(tags);
     return st;
