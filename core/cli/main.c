@@ -82,10 +82,17 @@ static void usage(FILE *f)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\n"
-            "'fidkit COMMAND --help' tells more about one command.\n"
+            "'fidkit COMMAND --help' tells more about one command; `fidkit configs`\n"
+            "lists the backbone configs --backbone takes. A Fréchet distance is called\n"
+            "FID only in the FID Inception's space, FD_<space> in any other.\n"
+            "\n"
+            "Every command takes --json: one object of the schema fidkit-result/1\n"
+            "(docs/result.schema.json), pretty, or on one line with --compact; errors\n"
+            "too. --offline never downloads weights.\n"
             "\n"
             "Exit status: 0 success, 1 error (bad input, I/O, numerics), 2 bad command\n"
-            "line, 3 refused because the inputs come from different backbones.\n");
+            "line, 3 refused because the inputs come from different backbones\n"
+            "(docs/cli.md).\n");
 }
 
 int main(int argc, char **argv)

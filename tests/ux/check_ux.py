@@ -260,6 +260,23 @@ def check_kid_subset_rule():
     ok(time.time() - t0 < 30, "the refusal took long")
 
 
+def check_sweep_kid_rule():
+    # a sweep's KID follows score's subset rule: 50 images are enough
+    with open(W("kid_sweep.yaml"), "w") as f:
+        f.write("fidkit_sweep: 1\nname: uxkid\nreal: %s\nbackbones: [%s]\nmetrics: [fid, kid]\n"
+                "ci: none\naxes:\n  fake: [%s]\n" % (W("real"), W("cfgs", "ux_g4.yaml"), W("fake")))
+    run("sweep", W("kid_sweep.yaml"), "--out", W("kid_sweep_out"), "--quiet")
+    with open(W("kid_sweep_out", "results.json")) as f:
+        rows = json.load(f)["rows"]
+    kid = [r for r in rows if r["metric"] == "kid"]
+    ok(len(kid) == 1 and kid[0]["n_fake"] == 50, rows)
+    fd = [r for r in rows if r["metric"] == "fid"]
+    ok(fd and fd[0].get("name") == "FD_g4", f"the sweep row is not labelled by its space: {fd}")
+    with open(W("kid_sweep_out", "results.csv")) as f:
+        head = f.readline().strip().split(",")
+    ok(head[-1] == "name", head)
+
+
 def check_skip_bad_report():
     for cmd in (["fid", W("real"), W("bad")], ["score", W("real"), W("bad"), "--metrics", "fid"],
                 ["stats", W("bad"), "-o", W("bad.npz")], ["extract", W("bad"), "-o", W("badf.npz")]):
@@ -331,7 +348,7 @@ def main():
     checks = [
         check_labels_by_backbone, lambda: check_tag_forms(sha), check_configs_listing,
         check_backbones_hides_test_variants, check_config_search_path, check_help_defaults,
-        check_fid_infers_backbone, check_kid_subset_rule, check_skip_bad_report,
+        check_fid_infers_backbone, check_kid_subset_rule, check_sweep_kid_rule, check_skip_bad_report,
         check_fid_ci_and_progress, check_json_errors,
     ]
     failed = []
