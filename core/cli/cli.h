@@ -92,6 +92,8 @@ typedef struct fk_cli_progress {
 } fk_cli_progress;
 void fk_cli_progress_attach(fk_cli_extract *o, fk_cli_progress *p, fk_extract_options *ex);
 void fk_cli_progress_done(fk_cli_progress *p);
+/* Seconds since fk_cli_progress_attach. */
+double fk_cli_progress_seconds(const fk_cli_progress *p);
 
 /* JSON style (print.c): main takes --compact out of argv (pretty is the
  * default) and notes whether --json was given, so that usage errors print
@@ -108,7 +110,8 @@ void fk_cli_print_skipped(const char *path, int64_t n, const char *list);
 /* The --json of a command that wrote a file (written: fk_written_json's
  * text, freed here) with the dataset and its skipped files from prov (the
  * provenance JSON); without json, only the skipped lines. */
-void fk_cli_print_written(const char *cmd, char *written, const char *prov, int json);
+void fk_cli_print_written(const char *cmd, char *written, const char *prov, int json,
+                          double seconds);
 /* Prints results: the shared JSON (--json), else text. */
 void fk_cli_print_results(const fk_results *r, const char *cmd, int json);
 /* Reports an error (as JSON on stdout with --json) and returns its exit code. */

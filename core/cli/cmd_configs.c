@@ -24,9 +24,13 @@ static const char usage_text[] =
     "\n"
     "  --json                  one JSON object (schema fidkit-result/1)\n";
 
-/* The dimension of the config's output from its plugin; 0: unknown. */
+/* The dimension of the config's output from its plugin (or, for plugins
+ * whose dimension is an option, its `output_dim`); 0: unknown. */
 static int output_dim(const fk_plugin_entry_info *pl, int np, const fk_config *c)
 {
+    for (int i = 0; i < c->n_options; i++)
+        if (!strcmp(c->options[i].key, "output_dim"))
+            return atoi(c->options[i].value);
     for (int i = 0; i < np; i++) {
         const fk_plugin *p = pl[i].plugin;
         if (!p || strcmp(p->name, c->plugin))

@@ -72,7 +72,8 @@ int fk_cmd_extract(int argc, char **argv)
     }
     if (!st)
         fk_cli_print_written("extract", fk_written_json("extract", output, sets, k, NULL,
-                                                        sets[0].skipped, 0), prov, o.json);
+                                                        sets[0].skipped, 0), prov, o.json,
+                             fk_cli_progress_seconds(&p));
     for (int j = 0; j < k; j++)
         fk_featset_free(&sets[j]);
     free(prov);

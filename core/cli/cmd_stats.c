@@ -60,7 +60,7 @@ int fk_cmd_stats(int argc, char **argv)
                    s.d, fk_tag_str(&s.tag, 1, ts, sizeof ts));
         if (prov)
             fk_cli_print_written("stats", fk_written_json("stats", output, NULL, 0, &s, skipped, 0),
-                                 prov, o.json);
+                                 prov, o.json, fk_cli_progress_seconds(&p));
         else {   /* a shard part: its file records no provenance of its own here */
             cJSON *pj = cJSON_CreateObject();
             cJSON_AddStringToObject(pj, "dataset", pos[0]);
@@ -68,7 +68,7 @@ int fk_cmd_stats(int argc, char **argv)
             char *part = cJSON_PrintUnformatted(pj);
             cJSON_Delete(pj);
             fk_cli_print_written("stats", fk_written_json("stats", output, NULL, 0, &s, skipped, 0),
-                                 part, o.json);
+                                 part, o.json, fk_cli_progress_seconds(&p));
             cJSON_free(part);
         }
         fk_stats_free(&s);

@@ -86,7 +86,8 @@ void fk_cli_print_skipped(const char *path, int64_t n, const char *list)
     cJSON_Delete(a);
 }
 
-void fk_cli_print_written(const char *cmd, char *written, const char *prov, int json)
+void fk_cli_print_written(const char *cmd, char *written, const char *prov, int json,
+                          double seconds)
 {
     cJSON *p = prov ? cJSON_Parse(prov) : NULL;
     const cJSON *sf = cJSON_GetObjectItemCaseSensitive(p, "skipped_files");
@@ -111,6 +112,13 @@ void fk_cli_print_written(const char *cmd, char *written, const char *prov, int 
                 cJSON_AddItemToArray(arr, d);
             }
             cJSON_AddItemToObject(w, "skipped_files", sf ? cJSON_Duplicate(sf, 1) : cJSON_CreateArray());
+            const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(p, "config");
+            if (cJSON_IsString(cfg))
+                cJSON_AddStringToObject(w, "backbone", cfg->valuestring);
+            else
+                cJSON_AddNullToObject(w, "backbone");
+            cJSON *t = cJSON_AddObjectToObject(w, "timings");
+            cJSON_AddNumberToObject(t, "extract_seconds", seconds);
             fk_cli_emit_json(cmd, cJSON_PrintUnformatted(w), NULL);
             cJSON_Delete(w);
         }
