@@ -339,7 +339,7 @@ fk_status fk_config_file_path(const fk_config *c, const char *name, char *out, s
                        d ? d->source : "", d && d->source[0] ? "." : "");
     return fk_fail(e, FK_ERR_IO,
                    "%s: weights file '%s' not found (looked in %s).%s%s%s%s%s Or put it in one of "
-                   "those folders or set FIDKIT_WEIGHTS_DIR; its SHA-256 is %s. Or score with "
+                   "those folders or set FIDKIT_WEIGHTS_DIR (or FIDKIT_WEIGHTS_PATH); its SHA-256 is %s. Or score with "
                    "seeded random weights: a config with 'weights: {random: SEED}' such as "
                    "configs/%s*_random.yaml (a different ruler with its own tag)",
                    c->path, name, looked, why, c->weights_source[0] ? " Download it from " : "",
