@@ -116,7 +116,8 @@ int fk_cmd_configs(int argc, char **argv)
                 cJSON_AddStringToObject(wo, "path", w->path);
             else
                 cJSON_AddNullToObject(wo, "path");
-            snprintf(wdesc, sizeof wdesc, "%.36s (%s)", c->weights_file, present ? "present" : "missing");
+            snprintf(wdesc, sizeof wdesc, "%.36s (%s)", c->weights_file,
+                     present ? "present" : "missing");
         }
         cJSON_AddStringToObject(o, "matches", c->matches[0] ? c->matches : "unspecified");
         if (!c->random_weights && !c->weights_sha256[0])
@@ -125,9 +126,12 @@ int fk_cmd_configs(int argc, char **argv)
             cJSON_AddStringToObject(o, "tag", fk_tag_str(&t, 0, ts, sizeof ts));
         if (!json) {
             char dims[16];
-            snprintf(dims, sizeof dims, dim > 0 ? "%d" : "?", dim);
-            printf("%-26s %-26s %-16s %5s %5d  %-44s %s\n", name, bb, c->output, dims, c->input.size,
-                   wdesc, c->matches[0] ? c->matches : "unspecified");
+            if (dim > 0)
+                snprintf(dims, sizeof dims, "%d", dim);
+            else
+                snprintf(dims, sizeof dims, "?");
+            printf("%-26s %-26s %-16s %5s %5d  %-44s %s\n", name, bb, c->output, dims,
+                   c->input.size, wdesc, c->matches[0] ? c->matches : "unspecified");
         }
     }
     cJSON *sk = cJSON_AddArrayToObject(root, "not_loaded");

@@ -35,8 +35,8 @@
  * the file, the line and the key.
  *
  * A bare weights file name is looked for in $FIDKIT_WEIGHTS_DIR and
- * $FIDKIT_WEIGHTS_PATH (colon lists), $XDG_CACHE_HOME/fidkit (or ~/.cache/fidkit), /usr/share/fidkit/weights
- * and the config's folder; a name with a '/' is taken relative to the
+ * $FIDKIT_WEIGHTS_PATH (colon lists), $XDG_CACHE_HOME/fidkit (or
+ * ~/.cache/fidkit), /usr/share/fidkit/weights and the config's folder; a name with a '/' is taken relative to the
  * config's folder. */
 #ifndef FIDKIT_CONFIG_H
 #define FIDKIT_CONFIG_H
