@@ -225,6 +225,9 @@ Test(config, weights_checked_by_sha256)
  * fixed part is refused with a message, and a longer (newer) one works. */
 Test(registry, params_struct_size_older_and_newer_hosts)
 {
+#if !FK_TEST_BACKBONES
+    cr_skip_test("needs the resnet plugin: configured with FIDKIT_BACKBONES=OFF");
+#endif
     const fk_plugin *p;
     fk_error e;
     cr_assert_eq(fk_plugin_load("resnet", &p, &e), FK_OK, "%s", e.msg);

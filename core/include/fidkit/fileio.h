@@ -4,6 +4,8 @@
 #ifndef FIDKIT_FILEIO_H
 #define FIDKIT_FILEIO_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
@@ -14,15 +16,15 @@ extern "C" {
 
 /* A fresh name "DIR/.BASE.tmp-XXXXXX" beside path, created empty (so it is
  * ours); malloc'ed. NULL on failure. */
-char *fk_temp_name(const char *path);
+FK_API char *fk_temp_name(const char *path);
 /* fsyncs tmp, renames it over path, fsyncs the folder. */
-fk_status fk_commit_file(const char *tmp, const char *path, fk_error *e);
+FK_API fk_status fk_commit_file(const char *tmp, const char *path, fk_error *e);
 /* Writes the concatenation of parts to path atomically. */
-fk_status fk_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
-                               int n, fk_error *e);
+FK_API fk_status fk_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
+                                      int n, fk_error *e);
 /* Reads a whole file (at most max bytes) into a malloc'ed buffer with a
  * terminating NUL after the data. */
-fk_status fk_read_file(const char *path, size_t max, char **data, size_t *len, fk_error *e);
+FK_API fk_status fk_read_file(const char *path, size_t max, char **data, size_t *len, fk_error *e);
 
 #ifdef __cplusplus
 }

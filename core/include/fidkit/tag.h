@@ -15,6 +15,8 @@
 #ifndef FIDKIT_TAG_H
 #define FIDKIT_TAG_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include "error.h"
 
@@ -34,29 +36,29 @@ typedef struct fk_tag {
 #define FK_TAG_STR_MAX 320
 
 /* Text form; short != 0 prints 8 digits of a SHA-256. Returns buf. */
-char *fk_tag_str(const fk_tag *t, int short_sha, char *buf, size_t n);
-fk_status fk_tag_parse(const char *s, fk_tag *t, fk_error *e);
-int fk_tag_equal(const fk_tag *a, const fk_tag *b);
+FK_API char *fk_tag_str(const fk_tag *t, int short_sha, char *buf, size_t n);
+FK_API fk_status fk_tag_parse(const char *s, fk_tag *t, fk_error *e);
+FK_API int fk_tag_equal(const fk_tag *a, const fk_tag *b);
 
 /* The one comparability rule: FK_OK when equal (a SHA-256 of >= 8 hex
  * digits matches any full one it begins), else FK_ERR_TAG with "refusing to
  * compare A with B". Every metric, table, plot and sweep calls this (or the
  * two forms below); nothing compares tag strings itself. */
-fk_status fk_tag_check(const fk_tag *a, const fk_tag *b, fk_error *e);
+FK_API fk_status fk_tag_check(const fk_tag *a, const fk_tag *b, fk_error *e);
 
 /* The same rule on printed tags (sweep journals, reports, plot panels):
  * strings that do not parse as tags are comparable only when identical.
  * Returns 1 when comparable. */
-int fk_tag_str_comparable(const char *a, const char *b);
+FK_API int fk_tag_str_comparable(const char *a, const char *b);
 
 /* Two outputs of one model (CLIP's image and text towers): everything but
  * the layer must agree. */
-fk_status fk_tag_check_model(const fk_tag *a, const fk_tag *b, fk_error *e);
+FK_API fk_status fk_tag_check_model(const fk_tag *a, const fk_tag *b, fk_error *e);
 
 /* The name of a Fréchet distance in this space: "FID" for Inception-v3
  * pool3 of the FID variants (the TF weights), else "FD_<space>" (FD_CLIP,
  * FD_DINOv2, FD_resnet50, ...). */
-char *fk_tag_fd_label(const fk_tag *t, char *buf, size_t n);
+FK_API char *fk_tag_fd_label(const fk_tag *t, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

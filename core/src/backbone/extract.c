@@ -1,6 +1,8 @@
 /* One pass from a dataset to features; see extract.h. */
 #include "fidkit/extract.h"
 
+#include "backbone/disturb.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,13 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
                              (long long)total, s->d);
         }
     }
+    fk_disturb *dist = NULL;
+    if (!st)
+        st = fk_disturb_open(&o, &L, &dist, e);
+    if (dist) {
+        o.loader.hook = fk_disturb_hook;
+        o.loader.hook_user = dist;
+    }
     if (!st && total > 0)
         st = fk_loader_open(ds, &c->input, &o.loader, &ld, e);
     int64_t done = 0;
@@ -147,6 +156,7 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
     if (!st && done == 0 && !sharded)
         st = fk_fail(e, FK_ERR_ARG, "%s: no image could be decoded", dataset);
     fk_loader_close(ld);
+    fk_disturb_close(dist);
     fk_dataset_close(ds);
     for (int k = 0; k < nout; k++) {
         free(out[k]);

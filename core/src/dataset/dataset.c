@@ -262,7 +262,7 @@ static fk_status apply_shard(fk_dataset *ds, const fk_dataset_options *o, fk_err
     l->first_item = b0 * l->block;
     int64_t end = b1 * l->block < ds->n ? b1 * l->block : ds->n;
     int64_t k = end - l->first_item, n = ds->n;
-    int64_t *keep = malloc((size_t)(k > 0 ? k : 1) * sizeof *keep);
+    int64_t *keep = calloc((size_t)(k > 0 ? k : 1), sizeof *keep);
     if (!keep)
         return fk_fail(e, FK_ERR_NOMEM, "%s: out of memory choosing a shard", ds->path);
     for (int64_t i = 0; i < k; i++)
