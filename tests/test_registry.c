@@ -101,7 +101,7 @@ Test(config, a_good_config_and_its_tag)
     fk_tag t;
     char s[FK_TAG_STR_MAX];
     fk_config_tag(&c, NULL, &t);
-    cr_assert_str_eq(fk_tag_str(&t, 1, s, sizeof s), "tiny_pool/g4:pool@random-3/32/clean");
+    cr_assert_str_eq(fk_tag_str(&t, 1, s, sizeof s), "tiny_pool/g4:pool@random-3/32/clean/norm=raw");
 }
 
 static void expect_config_error(const char *yaml, const char *phrase)

@@ -6,6 +6,7 @@
 #define FIDKIT_ABI_SIZES_H
 
 #include <stddef.h>
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -13,7 +14,7 @@ extern "C" {
 
 /* sizeof the public struct named type ("fk_eval_options", "fk_results",
  * ...); 0 for a name it does not know. */
-size_t fk_abi_sizeof(const char *type);
+FK_API size_t fk_abi_sizeof(const char *type);
 
 #ifdef __cplusplus
 }

@@ -41,6 +41,8 @@ typedef struct fk_image {
 } fk_image;
 
 #define FK_DEFAULT_MAX_PIXELS 89478485LL /* PIL's Image.MAX_IMAGE_PIXELS */
+/* fk_image_load reads regular files of at most this many bytes. */
+#define FK_IMAGE_MAX_FILE_BYTES ((size_t)256 << 20)
 
 typedef struct fk_decode_options {
     int gray16_pil_clip;  /* 1: clip 16-bit greyscale at 255 like PIL */

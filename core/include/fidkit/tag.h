@@ -4,14 +4,19 @@
  * modes) live in different spaces, so a score carries the tag of the ruler
  * that made it and two statistics are compared only when their tags agree.
  *
- * Text form, used on the command line, in reports and file metadata:
+ * Text form, used on the command line, in reports and file metadata (the
+ * grammar, its optional segments and the comparability rule: docs/tags.md):
  *
- *     BACKBONE/VARIANT:LAYER@WEIGHTS/SIZE/RESIZE
+ *     BACKBONE/VARIANT:LAYER@WEIGHTS/SIZE/RESIZE[/norm=NORM][/prec=PREC]
  *     inception_v3/fid:pool3@6726825d/299/legacy_pytorch
+ *     resnet/resnet50:pool@random-0/224/clean/norm=pm1
  *
  * WEIGHTS is the SHA-256 of the weights file in hex, or "random-SEED" for
  * seeded random weights. Printed tags shorten a SHA-256 to 8 hex digits;
- * a SHA-256 of at least 8 digits matches any full one it is a prefix of. */
+ * a SHA-256 of at least 8 digits matches any full one it is a prefix of.
+ * A segment is omitted when it has its default value: NORM is absent when
+ * the input scale, mean and std are the backbone's canonical ones, PREC when
+ * the backbone ran in fp32. */
 #ifndef FIDKIT_TAG_H
 #define FIDKIT_TAG_H
 
@@ -31,9 +36,18 @@ typedef struct fk_tag {
     char weights[72];   /* sha256 hex (64, or a prefix of >= 8) or "random-SEED" */
     int input_size;     /* square input side in pixels */
     char resize[32];    /* "clean", "legacy_pytorch", "legacy_tensorflow", ... */
+    char norm[128];     /* "": the backbone's canonical input scale/mean/std;
+                           else a preset ("imagenet", "pm1", ...) or
+                           "sS_mR_G_B_dR_G_B" (docs/tags.md) */
+    char prec[16];      /* "": fp32; "tf32", "bf16" (set by the device code) */
 } fk_tag;
 
-#define FK_TAG_STR_MAX 320
+#define FK_TAG_STR_MAX 512
+
+/* Sets t->norm from an input normalisation y = (x * scale - mean) / std;
+ * t->backbone, t->variant and t->resize must be set (they decide what is
+ * canonical). */
+FK_API void fk_tag_set_norm(fk_tag *t, float scale, const float mean[3], const float std[3]);
 
 /* Text form; short != 0 prints 8 digits of a SHA-256. Returns buf. */
 FK_API char *fk_tag_str(const fk_tag *t, int short_sha, char *buf, size_t n);

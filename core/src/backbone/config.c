@@ -404,6 +404,7 @@ void fk_config_tag(const fk_config *c, const char *sha, fk_tag *t)
     t->input_size = c->input.size;
     snprintf(t->resize, sizeof t->resize, "%s%s", fk_resize_name(c->input.resize),
              c->input.center_crop ? "+center_crop" : "");
+    fk_tag_set_norm(t, c->input.scale, c->input.mean, c->input.std);
 }
 
 fk_status fk_sha256_file(const char *path, char hex[65], fk_error *e)

@@ -80,7 +80,7 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
     int64_t total = fk_dataset_size(ds);
     if (total == 0 && !sharded) {
         fk_dataset_close(ds);
-        return fk_fail(e, FK_ERR_ARG, "%s: the dataset holds no images", dataset);
+        return fk_fail(e, FK_ERR_FORMAT, "%s: the dataset holds no images", dataset);
     }
     for (int k = 0; k < nout && !st; k++) {
         fk_feature_set *s = &sets[k];
@@ -154,7 +154,7 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
             sets[k].skipped_files = fk_loader_skipped_json(ld);
         }
     if (!st && done == 0 && !sharded)
-        st = fk_fail(e, FK_ERR_ARG, "%s: no image could be decoded", dataset);
+        st = fk_fail(e, FK_ERR_FORMAT, "%s: no image could be decoded", dataset);
     fk_loader_close(ld);
     fk_disturb_close(dist);
     fk_dataset_close(ds);
