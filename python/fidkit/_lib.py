@@ -21,7 +21,7 @@ typedef int fk_status;
 typedef struct fk_error { fk_status code; char msg[1024]; } fk_error;
 typedef struct fk_tag {
     char backbone[64]; char variant[64]; char layer[64]; char weights[72];
-    int input_size; char resize[32];
+    int input_size; char resize[32]; char norm[128]; char prec[16];
 } fk_tag;
 typedef struct fk_stats {
     int d; int64_t n; double *mu; double *sigma; int has_tag; fk_tag tag;
