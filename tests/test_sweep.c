@@ -456,7 +456,7 @@ Test(sweep, plots_have_one_panel_per_tag_and_the_report_ranks_within_tags, .time
     snprintf(path, sizeof path, "%s/results.csv", b);
     char *csv = slurp(path, NULL);
     cr_assert_eq(count(csv, "\n"), 1 + 4 * 2 * 2, "%s", csv);
-    cr_assert(strstr(csv, "point,backbone,fake,metric,value,lo,hi,n_real,n_fake,tag\n"), "%s", csv);
+    cr_assert(strstr(csv, "point,backbone,fake,metric,value,lo,hi,n_real,n_fake,tag,name\n"), "%s", csv);
     /* The FDs against NumPy/scipy (tests/ref/sweep.py); points are backbone-
      * major (g2, g4), fake sets fastest. float32 features: rtol 1e-5. */
     fk_array want = fk_test_load_npy("models_fd.npy");

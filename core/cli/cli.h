@@ -59,7 +59,7 @@ typedef struct fk_cli_extract {
 #define FK_CLI_EXTRACT_HELP FK_CLI_EXTRACT_HELP_WITH(FK_CLI_DEFAULT_BACKBONE)
 #define FK_CLI_EXTRACT_HELP_WITH(default_backbone)                                       \
     "  --backbone CONFIG       a config file or name (default " default_backbone ";\n"  \
-    "                          `fidkit backbones` lists them)\n"                           \
+    "                          `fidkit configs` lists them; docs/cli.md)\n"               \
     "  --batch-size N          images per forward pass (default: the config's)\n"       \
     "  --threads N             decode/resize threads (default: all cores)\n"            \
     "  --limit N               use the first N images\n"                                \
@@ -76,7 +76,8 @@ typedef struct fk_cli_extract {
     "  --no-cache              neither read nor write the feature cache (also\n"      \
     "                          FIDKIT_NO_CACHE=1; `fidkit cache ls|clear`)\n"            \
     "  --quiet                 no progress bar\n"                                       \
-    "  --json                  print one JSON object (schema fidkit-result/1)\n"
+    "  --json                  print one JSON object (schema fidkit-result/1;\n"      \
+    "                          pretty, --compact for one line; docs/cli.md)\n"
 
 void fk_cli_extract_init(fk_cli_extract *o);
 /* --device / --precision: checked (a usage error exits 2) and handed to the
@@ -102,7 +103,26 @@ typedef struct fk_cli_progress {
 } fk_cli_progress;
 void fk_cli_progress_attach(fk_cli_extract *o, fk_cli_progress *p, fk_extract_options *ex);
 void fk_cli_progress_done(fk_cli_progress *p);
+/* Seconds since fk_cli_progress_attach. */
+double fk_cli_progress_seconds(const fk_cli_progress *p);
 
+/* JSON style (print.c): main takes --compact out of argv (pretty is the
+ * default) and notes whether --json was given, so that usage errors print
+ * the error JSON too. */
+void fk_cli_json_style(int *argc, char **argv);
+int fk_cli_json_pretty(void);
+int fk_cli_json_asked(void);
+/* Prints a command's own JSON (text, freed here) under the shared header
+ * (schema, command, fidkit_version); an array goes under array_key. */
+void fk_cli_emit_json(const char *cmd, char *text, const char *array_key);
+/* "skipped N undecodable images of PATH" and the first messages of list
+ * (a JSON array), for people; nothing when n is 0. */
+void fk_cli_print_skipped(const char *path, int64_t n, const char *list);
+/* The --json of a command that wrote a file (written: fk_written_json's
+ * text, freed here) with the dataset and its skipped files from prov (the
+ * provenance JSON); without json, only the skipped lines. */
+void fk_cli_print_written(const char *cmd, char *written, const char *prov, int json,
+                          double seconds);
 /* A number for people (print.c): 6 decimals, or 6 significant digits when
  * very large or small; "undefined" when not finite; never -0. */
 const char *fk_cli_num(double v, char *buf, size_t n);
@@ -136,6 +156,7 @@ int fk_cmd_refs(int argc, char **argv);
 /* --ref NAME: the registry's file into path; *backbone, when NULL, becomes
  * the config the reference records (cmd_refs.c). */
 int fk_cli_ref_input(const char *ref, const char **backbone, char *path, size_t n, fk_error *e);
+int fk_cmd_configs(int argc, char **argv);
 /* Takes --offline out of argv (sets FIDKIT_OFFLINE=1) and, when stderr is a
  * terminal, sets FIDKIT_AUTO_FETCH=1 unless it is set (common.c). */
 void fk_cli_fetch_policy(int *argc, char **argv);

@@ -8,16 +8,31 @@
 #include "fidkit/fidkit.h"
 
 static const char usage_text[] =
-    "usage: fidkit backbones [--json]\n"
+    "usage: fidkit backbones [--all] [--json]\n"
     "\n"
     "Lists the backbone plugins on the search path ($FIDKIT_PLUGIN_PATH, the\n"
     "build tree, the install prefix), each with its variants and outputs, and\n"
-    "the plugins that were refused with the reason (a wrong ABI version, say).\n";
+    "the plugins that were refused with the reason (a wrong ABI version, say).\n"
+    "These are networks; `fidkit configs` lists the configs (network + weights +\n"
+    "preprocessing) that --backbone takes.\n"
+    "\n"
+    "  --all                   also the variants that exist for fidkit's tests\n"
+    "                          (names ending in -test)\n"
+    "  --json                  one JSON object (schema fidkit-result/1)\n";
+
+/* Variants that exist for fidkit's own tests (tiny random networks). */
+static int test_only(const char *v)
+{
+    size_t l = strlen(v);
+    return l >= 5 && (!strcmp(v + l - 5, "-test") || !strcmp(v + l - 5, "_test"));
+}
 
 int fk_cmd_backbones(int argc, char **argv)
 {
-    int json = 0, npos;
-    const fk_opt own[] = {{"--json", FK_ARG_FLAG, &json, 0, NULL}, {NULL, 0, NULL, 0, NULL}};
+    int json = 0, all = 0, npos;
+    const fk_opt own[] = {{"--json", FK_ARG_FLAG, &json, 0, NULL},
+                          {"--all", FK_ARG_FLAG, &all, 0, NULL},
+                          {NULL, 0, NULL, 0, NULL}};
     const fk_opt *tables[] = {own, NULL};
     int r = fk_cli_parse("backbones", argc, argv, tables, usage_text, NULL, 0, &npos);
     if (r)
@@ -26,7 +41,7 @@ int fk_cmd_backbones(int argc, char **argv)
     fk_plugin_entry_info *list;
     int n;
     if (fk_plugin_scan(&list, &n, &e))
-        return fk_cli_report("backbones", &e);
+        return fk_cli_fail("backbones", &e, json);
     char sp[8192];
     fk_plugin_search_path(sp, sizeof sp);
     cJSON *arr = cJSON_CreateArray();
@@ -54,6 +69,8 @@ int fk_cmd_backbones(int argc, char **argv)
         if (!json)
             printf("\n%s — %s\n  %s\n", p->name, p->summary ? p->summary : "", list[i].path);
         for (const char *const *v = p->variants; *v; v++) {
+            if (!all && test_only(*v))
+                continue;
             fk_output_desc d[64];
             int k = p->list_outputs(*v, d, 64);
             cJSON *vo = cJSON_CreateObject();
@@ -83,9 +100,7 @@ int fk_cmd_backbones(int argc, char **argv)
         }
     }
     if (json) {
-        char *t = cJSON_Print(arr);
-        puts(t);
-        cJSON_free(t);
+        fk_cli_emit_json("backbones", cJSON_PrintUnformatted(arr), "plugins");
     } else if (n == 0) {
         printf("\nno plugins found\n");
     }

@@ -103,7 +103,7 @@ int fk_cmd_clipscore(int argc, char **argv)
                        fk_cli_num(x->interval.hi, b, sizeof b));
             printf("\n  %s\n", x->convention);
         }
-        printf("  tag          %s\n", fk_tag_str(&res.items[0].tag, 0, ts, sizeof ts));
+        printf("  tag          %s\n", fk_tag_str(&res.items[0].tag, 1, ts, sizeof ts));
         printf("  pairs        %lld\n  details      %s\n", (long long)res.items[0].n[0],
                res.items[0].extra);
         if (res.sides[0].skipped)

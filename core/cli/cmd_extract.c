@@ -66,16 +66,16 @@ int fk_cmd_extract(int argc, char **argv)
     fk_cli_progress_done(&p);
     if (!st)
         st = fk_featset_write(output, sets, k, prov, &e);
-    if (!st && o.json) {
-        char *t = fk_written_json("extract", output, sets, k, NULL, sets[0].skipped, 1);
-        puts(t ? t : "");
-        free(t);
-    } else if (!st) {
+    if (!st && !o.json) {
         char ts[FK_TAG_STR_MAX];
         for (int j = 0; j < k; j++)
             printf("%s %s: %lld x %d features, tag %s\n", j ? "     " : "wrote", output,
-                   (long long)sets[j].n, sets[j].d, fk_tag_str(&sets[j].tag, 0, ts, sizeof ts));
+                   (long long)sets[j].n, sets[j].d, fk_tag_str(&sets[j].tag, 1, ts, sizeof ts));
     }
+    if (!st)
+        fk_cli_print_written("extract", fk_written_json("extract", output, sets, k, NULL,
+                                                        sets[0].skipped, 0), prov, o.json,
+                             fk_cli_progress_seconds(&p));
     for (int j = 0; j < k; j++)
         fk_featset_free(&sets[j]);
     free(prov);

@@ -16,7 +16,9 @@ static const char usage_text[] =
     "uint8 samples, .txt list), a stats file (.npz with mu and sigma) or a\n"
     "features file (`fidkit extract`). A stats file must carry the tag of the\n"
     "backbone used for the other side; untagged files (pytorch-fid, clean-fid)\n"
-    "need --assume-backbone.\n"
+    "need --assume-backbone. Without --backbone, a tagged stats or features file\n"
+    "names the backbone for the dataset side (the installed config with its tag;\n"
+    "`fidkit configs` lists them); only a real mismatch is refused (exit 3).\n"
     "\n"
     "options:\n"
     "  --ref NAME              A is the registered reference NAME (`fidkit refs`);\n"
@@ -27,7 +29,8 @@ static const char usage_text[] =
     "  --replicates B          bootstrap replicates (default 200)\n"
     FK_CLI_EXTRACT_HELP
     "\n"
-    "Exit status: 0 ok, 1 error, 2 bad command line, 3 refused: different backbones.\n";
+    "Exit status: 0 ok, 1 error, 2 bad command line, 3 refused: different backbones\n"
+    "(docs/cli.md).\n";
 
 int fk_cmd_fid(int argc, char **argv)
 {

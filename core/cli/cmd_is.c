@@ -73,7 +73,7 @@ int fk_cmd_is(int argc, char **argv)
         char a[32], b[32];
         printf("IS: %s ± %s\n  convention   %s\n  samples      %lld\n  tag          %s\n",
                fk_cli_num(x->value, a, sizeof a), fk_cli_num(x->std, b, sizeof b), x->convention,
-               (long long)x->n[0], fk_tag_str(&x->tag, 0, ts, sizeof ts));
+               (long long)x->n[0], fk_tag_str(&x->tag, 1, ts, sizeof ts));
         if (fk_cli_interval_shown(x))
             printf("  95%% interval [%s, %s]\n", fk_cli_num(x->interval.lo, a, sizeof a),
                    fk_cli_num(x->interval.hi, b, sizeof b));

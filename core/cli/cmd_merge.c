@@ -57,9 +57,9 @@ int fk_cmd_merge(int argc, char **argv)
     if (!st) {
         if (json) {
             char *t = m.is_features ? fk_written_json("merge", output, m.sets, m.n_sets, NULL,
-                                                      m.skipped, 1)
+                                                      m.skipped, fk_cli_json_pretty())
                                     : fk_written_json("merge", output, NULL, 0, &m.stats,
-                                                      m.skipped, 1);
+                                                      m.skipped, fk_cli_json_pretty());
             puts(t ? t : "");
             free(t);
         } else {
@@ -69,7 +69,7 @@ int fk_cmd_merge(int argc, char **argv)
             const fk_tag *tag = m.is_features ? &m.sets[0].tag : &m.stats.tag;
             printf("wrote %s: %d shards, %lld images, %d-d %s\n  tag %s\n", output, m.parts,
                    (long long)n, d, m.is_features ? "features" : "stats",
-                   fk_tag_str(tag, 0, ts, sizeof ts));
+                   fk_tag_str(tag, 1, ts, sizeof ts));
             if (m.skipped)
                 printf("  skipped %lld undecodable images\n", (long long)m.skipped);
         }

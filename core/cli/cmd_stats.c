@@ -1,4 +1,5 @@
 /* fidkit stats DATASET -o FILE.npz: the (mu, sigma) of a dataset's features. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,15 +57,21 @@ int fk_cmd_stats(int argc, char **argv)
     fk_cli_progress_done(&p);
     if (!st) {
         char ts[FK_TAG_STR_MAX];
-        if (o.json) {
-            char *t = fk_written_json("stats", output, NULL, 0, &s, skipped, 1);
-            puts(t ? t : "");
-            free(t);
-        } else {
+        if (!o.json)
             printf("wrote %s: %lld images, %d-d features\n  tag %s\n", output, (long long)s.n,
-                   s.d, fk_tag_str(&s.tag, 0, ts, sizeof ts));
-            if (skipped)
-                printf("  skipped %lld undecodable images\n", (long long)skipped);
+                   s.d, fk_tag_str(&s.tag, 1, ts, sizeof ts));
+        if (prov)
+            fk_cli_print_written("stats", fk_written_json("stats", output, NULL, 0, &s, skipped, 0),
+                                 prov, o.json, fk_cli_progress_seconds(&p));
+        else {   /* a shard part: its file records no provenance of its own here */
+            cJSON *pj = cJSON_CreateObject();
+            cJSON_AddStringToObject(pj, "dataset", pos[0]);
+            cJSON_AddNumberToObject(pj, "skipped_images", (double)skipped);
+            char *part = cJSON_PrintUnformatted(pj);
+            cJSON_Delete(pj);
+            fk_cli_print_written("stats", fk_written_json("stats", output, NULL, 0, &s, skipped, 0),
+                                 part, o.json, fk_cli_progress_seconds(&p));
+            cJSON_free(part);
         }
         fk_stats_free(&s);
     }

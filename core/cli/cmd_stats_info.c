@@ -29,13 +29,13 @@ int fk_cmd_stats_info(int argc, char **argv)
     fk_error e = {0};
     fk_stats s;
     if (fk_stats_read(path, &s, &e))
-        return fk_cli_report("stats-info", &e);
+        return fk_cli_fail("stats-info", &e, json);
     double tr = 0;
     for (int i = 0; i < s.d; i++)
         tr += s.sigma[(size_t)i * s.d + i];
     char ts[FK_TAG_STR_MAX] = "";
     if (s.has_tag)
-        fk_tag_str(&s.tag, 0, ts, sizeof ts);
+        fk_tag_str(&s.tag, !json, ts, sizeof ts);   /* full in JSON, short for people */
     if (json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "file", path);
@@ -54,9 +54,7 @@ int fk_cmd_stats_info(int argc, char **argv)
             cJSON_AddItemToObject(j, "metadata", meta);
         else
             cJSON_AddNullToObject(j, "metadata");
-        char *text = cJSON_Print(j);
-        puts(text);
-        cJSON_free(text);
+        fk_cli_emit_json("stats-info", cJSON_PrintUnformatted(j), NULL);
         cJSON_Delete(j);
     } else {
         printf("file        %s\n", path);

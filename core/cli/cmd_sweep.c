@@ -156,7 +156,7 @@ int fk_cmd_sweep(int argc, char **argv)
     fk_error e = {0};
     fk_sweep_spec s;
     if (fk_sweep_load(file, &s, &e))
-        return fk_cli_report("sweep", &e);
+        return fk_cli_fail("sweep", &e, json);
     char dflt[256];
     snprintf(dflt, sizeof dflt, "sweep-%s", s.name);
     /* "out/" and "out" are one folder: messages name it once, without "//". */
@@ -190,7 +190,7 @@ int fk_cmd_sweep(int argc, char **argv)
         if (!o.dry_run)
             fprintf(stderr, "fidkit sweep: the finished points are kept in %s/journal.json; run "
                             "the same command again to resume\n", o.out_dir);
-        return fk_cli_report("sweep", &e);
+        return fk_cli_fail("sweep", &e, json);
     }
     if (json) {
         cJSON *j = cJSON_CreateObject();
@@ -207,9 +207,7 @@ int fk_cmd_sweep(int argc, char **argv)
             cJSON_AddNumberToObject(j, "sets_to_extract", c.sets_missing);
             cJSON_AddStringToObject(j, "plan", plan ? plan : "");
         }
-        char *t = cJSON_Print(j);
-        puts(t);
-        cJSON_free(t);
+        fk_cli_emit_json("sweep", cJSON_PrintUnformatted(j), NULL);
         cJSON_Delete(j);
     } else if (o.dry_run) {
         fputs(plan ? plan : "", stdout);

@@ -49,12 +49,10 @@ static int cmd_ls(int argc, char **argv)
     fk_error e = {0};
     fk_catalog c;
     if (fk_catalog_open(NULL, 0, &c, &e))
-        return fk_cli_report("weights", &e);
+        return fk_cli_fail("weights", &e, json);
     say_skipped(&c);
     if (json) {
-        char *t = fk_catalog_json(&c, 1);
-        puts(t ? t : "");
-        free(t);
+        fk_cli_emit_json("weights", fk_catalog_json(&c, 0), NULL);
         fk_catalog_free(&c);
         return FK_EXIT_OK;
     }

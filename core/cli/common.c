@@ -130,6 +130,11 @@ void fk_cli_progress_attach(fk_cli_extract *o, fk_cli_progress *p, fk_extract_op
     }
 }
 
+double fk_cli_progress_seconds(const fk_cli_progress *p)
+{
+    return now() - p->t0;
+}
+
 void fk_cli_progress_done(fk_cli_progress *p)
 {
     if (p->shown)

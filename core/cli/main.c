@@ -1,6 +1,7 @@
 /* fidkit — the command line. Thin: parses arguments, calls libfidkit. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -19,6 +20,7 @@ static const fk_command commands[] = {
     {"merge", "join the shards of `stats --shard` or `extract --shard` into one file", fk_cmd_merge},
     {"fd", "Fréchet distance between two stats files", fk_cmd_fd},
     {"stats-info", "what a stats file holds: d, N, tag, provenance", fk_cmd_stats_info},
+    {"configs", "the installed backbone configs: network, output, weights, convention", fk_cmd_configs},
     {"backbones", "the backbone plugins found and their outputs", fk_cmd_backbones},
     {"weights", "the configs' weights files: list, fetch (checksummed), verify", fk_cmd_weights},
     {"cache", "the feature cache: list or clear the stored extractions", fk_cmd_cache},
@@ -51,6 +53,16 @@ int fk_cli_usage_error(const char *cmd, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'fidkit %s --help'.\n", cmd);
+    if (fk_cli_json_asked()) {
+        fk_error e = {FK_ERR_ARG, ""};
+        va_start(ap, fmt);
+        vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+        va_end(ap);
+        char *t = fk_error_json(&e, cmd, FK_EXIT_USAGE, fk_cli_json_pretty());
+        if (t)
+            puts(t);
+        free(t);
+    }
     return FK_EXIT_USAGE;
 }
 
@@ -73,18 +85,25 @@ static void usage(FILE *f)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\n"
-            "'fidkit COMMAND --help' tells more about one command.\n"
+            "'fidkit COMMAND --help' tells more about one command; `fidkit configs`\n"
+            "lists the backbone configs --backbone takes. A Fréchet distance is called\n"
+            "FID only in the FID Inception's space, FD_<space> in any other.\n"
+            "\n"
+            "Every command takes --json: one object of the schema fidkit-result/1\n"
+            "(docs/result.schema.json), pretty, or on one line with --compact; errors\n"
+            "too. --offline never downloads weights.\n"
             "\n"
             "Exit status: 0 success, 1 runtime error (I/O, memory, numerics, plugins),\n"
             "2 bad command line or config, 3 refused because the inputs come from\n"
             "different backbones (their tags differ), 4 bad input data (a file whose\n"
             "contents are invalid: a damaged image, archive, array or caption, an empty\n"
-            "dataset).\n");
+            "dataset); docs/cli.md.\n");
 }
 
 int main(int argc, char **argv)
 {
     fk_cli_fetch_policy(&argc, argv);   /* --offline, and auto-fetch on a terminal */
+    fk_cli_json_style(&argc, argv);     /* --compact, and whether --json was given */
     /* Under mpirun/srun (MPI build): ranks other than 0 serve extraction and
      * end here; rank 0 runs the command. */
     int worker_exit = fk_cli_mpi_start(&argc, &argv);

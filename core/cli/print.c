@@ -1,11 +1,139 @@
 /* Printing results: --json through the library's one serialiser, text
  * for people. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "fidkit/fidkit.h"
+
+/* How JSON is printed: pretty unless --compact; whether --json was given
+ * (so that usage errors print JSON too). Set once by main. */
+static int json_compact, json_asked;
+
+void fk_cli_json_style(int *argc, char **argv)
+{
+    int k = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "--json"))
+            json_asked = 1;
+    }
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--compact"))
+            json_compact = 1;
+        else
+            argv[k++] = argv[i];
+    }
+    argv[k] = NULL;
+    *argc = k;
+}
+
+int fk_cli_json_pretty(void) { return !json_compact; }
+int fk_cli_json_asked(void) { return json_asked; }
+
+void fk_cli_emit_json(const char *cmd, char *text, const char *array_key)
+{
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!j) {
+        fprintf(stderr, "fidkit %s: out of memory printing JSON\n", cmd);
+        return;
+    }
+    if (cJSON_IsArray(j)) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, array_key ? array_key : "items", j);
+        j = o;
+    }
+    /* The header every command's JSON begins with, then its own keys. */
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "schema", "fidkit-result/1");
+    cJSON_AddStringToObject(o, "command", cmd);
+    cJSON_AddStringToObject(o, "fidkit_version", fk_version());
+    for (cJSON *it = j->child; it;) {
+        cJSON *next = it->next;
+        if (strcmp(it->string, "schema") && strcmp(it->string, "command") &&
+            strcmp(it->string, "fidkit_version"))
+            cJSON_AddItemToObject(o, it->string, cJSON_DetachItemViaPointer(j, it));
+        it = next;
+    }
+    cJSON_Delete(j);
+    j = o;
+    char *t = json_compact ? cJSON_PrintUnformatted(j) : cJSON_Print(j);
+    cJSON_Delete(j);
+    if (t)
+        puts(t);
+    cJSON_free(t);
+}
+
+void fk_cli_print_skipped(const char *path, int64_t n, const char *list)
+{
+    if (n <= 0)
+        return;
+    printf("  skipped      %lld undecodable image%s of %s (--skip-bad)%s\n", (long long)n,
+           n == 1 ? "" : "s", path, list ? ":" : "");
+    cJSON *a = list ? cJSON_Parse(list) : NULL;
+    int k = 0, shown = 3;
+    for (cJSON *it = a ? a->child : NULL; it; it = it->next, k++)
+        if (k < shown && cJSON_IsString(it))
+            printf("               %s\n", it->valuestring);
+    if (k > shown)
+        printf("               ... and %d more (all of them in --json's datasets[].skipped_files)\n",
+               k - shown);
+    cJSON_Delete(a);
+}
+
+void fk_cli_print_written(const char *cmd, char *written, const char *prov, int json,
+                          double seconds)
+{
+    cJSON *p = prov ? cJSON_Parse(prov) : NULL;
+    const cJSON *sf = cJSON_GetObjectItemCaseSensitive(p, "skipped_files");
+    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(p, "dataset");
+    const cJSON *sk = cJSON_GetObjectItemCaseSensitive(p, "skipped_images");
+    if (json) {
+        cJSON *w = written ? cJSON_Parse(written) : NULL;
+        free(written);
+        if (w) {
+            cJSON *arr = cJSON_AddArrayToObject(w, "datasets");
+            if (cJSON_IsString(ds)) {
+                cJSON *d = cJSON_CreateObject();
+                cJSON_AddStringToObject(d, "role", "input");
+                cJSON_AddStringToObject(d, "path", ds->valuestring);
+                const cJSON *outs = cJSON_GetObjectItemCaseSensitive(w, "outputs");
+                const cJSON *n0 = outs && outs->child ? cJSON_GetObjectItemCaseSensitive(outs->child, "n")
+                                                      : NULL;
+                cJSON_AddItemToObject(d, "n", n0 ? cJSON_Duplicate(n0, 1) : cJSON_CreateNull());
+                cJSON_AddNumberToObject(d, "skipped", cJSON_IsNumber(sk) ? sk->valuedouble : 0);
+                cJSON_AddItemToObject(d, "skipped_files",
+                                      sf ? cJSON_Duplicate(sf, 1) : cJSON_CreateArray());
+                cJSON_AddItemToArray(arr, d);
+            }
+            cJSON_AddItemToObject(w, "skipped_files", sf ? cJSON_Duplicate(sf, 1) : cJSON_CreateArray());
+            const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(p, "config");
+            if (cJSON_IsString(cfg))
+                cJSON_AddStringToObject(w, "backbone", cfg->valuestring);
+            else
+                cJSON_AddNullToObject(w, "backbone");
+            cJSON *t = cJSON_AddObjectToObject(w, "timings");
+            cJSON_AddNumberToObject(t, "extract_seconds", seconds);
+            fk_cli_emit_json(cmd, cJSON_PrintUnformatted(w), NULL);
+            cJSON_Delete(w);
+        }
+    } else {
+        free(written);
+        if (cJSON_IsNumber(sk) && sk->valuedouble > 0) {
+            char *list = sf ? cJSON_PrintUnformatted(sf) : NULL;
+            fk_cli_print_skipped(cJSON_IsString(ds) ? ds->valuestring : "the dataset",
+                                 (int64_t)sk->valuedouble, list);
+            cJSON_free(list);
+        }
+    }
+    cJSON_Delete(p);
+}
 
 /* Fixed 6 decimals where that is readable, else 6 significant digits:
  * never 180 digits for 1e180, never "-0.000000", never "inf" (an undefined
@@ -36,7 +164,7 @@ static void print_fd_text(const fk_result *r)
     char ts[FK_TAG_STR_MAX];
     char a[32], b[32];
     printf("%s: %s\n", r->name, fk_cli_num(r->value, a, sizeof a));
-    printf("  tag          %s\n", fk_tag_str(&r->tag, 0, ts, sizeof ts));
+    printf("  tag          %s\n", fk_tag_str(&r->tag, 1, ts, sizeof ts));
     printf("  mean term    %s\n", fk_cli_num(f->mean_term, a, sizeof a));
     printf("  trace term   %s\n", fk_cli_num(f->trace_term, a, sizeof a));
     if (r->n[0] && r->n[1])
@@ -83,7 +211,7 @@ static void print_row(const fk_result *r)
 void fk_cli_print_results(const fk_results *r, const char *cmd, int json)
 {
     if (json) {
-        char *t = fk_results_json(r, cmd, 1);
+        char *t = fk_results_json(r, cmd, fk_cli_json_pretty());
         if (t)
             puts(t);
         free(t);
@@ -100,9 +228,7 @@ void fk_cli_print_results(const fk_results *r, const char *cmd, int json)
             print_row(&r->items[i]);
     }
     for (int k = 0; k < r->n_sides; k++)
-        if (r->sides[k].skipped)
-            printf("  skipped      %lld undecodable images of %s\n", (long long)r->sides[k].skipped,
-                   r->sides[k].path);
+        fk_cli_print_skipped(r->sides[k].path, r->sides[k].skipped, r->sides[k].skipped_files);
     for (int i = 0; i < r->n_notes; i++)
         printf("  note         %s\n", r->notes[i]);
     for (int k = 0; k < r->n_sides; k++)
@@ -115,7 +241,7 @@ int fk_cli_fail(const char *cmd, const fk_error *e, int json)
 {
     int code = fk_cli_report(cmd, e);
     if (json) {
-        char *t = fk_error_json(e, cmd, code, 1);
+        char *t = fk_error_json(e, cmd, code, fk_cli_json_pretty());
         if (t)
             puts(t);
         free(t);

@@ -21,7 +21,7 @@ typedef int fk_status;
 typedef struct fk_error { fk_status code; char msg[1024]; } fk_error;
 typedef struct fk_tag {
     char backbone[64]; char variant[64]; char layer[64]; char weights[72];
-    int input_size; char resize[32];
+    int input_size; char resize[32]; char norm[128]; char prec[16];
 } fk_tag;
 typedef struct fk_stats {
     int d; int64_t n; double *mu; double *sigma; int has_tag; fk_tag tag;
@@ -72,7 +72,9 @@ typedef struct fk_result {
     fk_fd_result fd; int d; double std; int splits, subsets; int64_t subset_size;
     uint64_t seed; int has_seed; char extra[512];
 } fk_result;
-typedef struct fk_side_info { char role[16]; char path[1024]; int64_t n; int64_t skipped; } fk_side_info;
+typedef struct fk_side_info {
+    char role[16]; char path[1024]; int64_t n; int64_t skipped; char *skipped_files;
+} fk_side_info;
 typedef struct fk_results {
     int n; fk_result *items; char backbone[1024]; int n_sides; fk_side_info sides[2];
     double extract_seconds, metric_seconds; char notes[4][256]; int n_notes;
@@ -90,6 +92,7 @@ typedef struct fk_config {
     char weights_source[512]; int64_t weights_size; int n_side; fk_config_file side[4];
     fk_preprocess input; char output[64]; char device[32];
     int threads; int batch_size; int n_options; fk_config_option options[32];
+    char matches[256];
 } fk_config;
 
 size_t fk_abi_sizeof(const char *type);

@@ -30,6 +30,8 @@
  *     batch_size: 50
  *     cuda_batch_size: 200          # on a CUDA device (default FK_CUDA_DEFAULT_BATCH)
  *     options: {}                   # plugin-specific, checked against the plugin
+ *     matches: pytorch-fid          # optional: the published convention it reproduces
+ *                                   # (`fidkit configs` shows it; not part of the tag)
  *
  * $FIDKIT_DEVICE and $FIDKIT_PRECISION, when set, replace the file's device
  * and precision (they are checked as the keys are).
@@ -37,9 +39,9 @@
  * Unknown keys, missing keys and values of the wrong type are errors naming
  * the file, the line and the key.
  *
- * A bare weights file name is looked for in $FIDKIT_WEIGHTS_PATH (a colon
- * list), $XDG_CACHE_HOME/fidkit (or ~/.cache/fidkit), /usr/share/fidkit/weights
- * and the config's folder; a name with a '/' is taken relative to the
+ * A bare weights file name is looked for in $FIDKIT_WEIGHTS_DIR and
+ * $FIDKIT_WEIGHTS_PATH (colon lists), $XDG_CACHE_HOME/fidkit (or
+ * ~/.cache/fidkit), /usr/share/fidkit/weights and the config's folder; a name with a '/' is taken relative to the
  * config's folder. */
 #ifndef FIDKIT_CONFIG_H
 #define FIDKIT_CONFIG_H
@@ -94,15 +96,25 @@ typedef struct fk_config {
     int cuda_batch_size;        /* 0: FK_CUDA_DEFAULT_BATCH */
     int n_options;
     fk_config_option options[FK_CONFIG_MAX_OPTIONS];
+    char matches[256];          /* the published convention it reproduces ("pytorch-fid",
+                                   "clean-fid clean", ...); "" when not given */
 } fk_config;
 
 FK_API fk_status fk_config_load(const char *path, fk_config *c, fk_error *e);
 
 /* Resolves a config given by path or by name ("inception_v3_random", with or
- * without ".yaml"): an existing file as given, else in $FIDKIT_CONFIG_PATH
- * (a colon list), the install's share/fidkit/configs, and the source tree's
- * configs/ folder of a build. */
+ * without ".yaml"): an existing file as given, else the first NAME.yaml on
+ * the config search path: the source tree's configs/ folder of a build,
+ * $FIDKIT_CONFIG_PATH (a colon list), the user's folder
+ * ($XDG_CONFIG_HOME/fidkit/configs, else ~/.config/fidkit/configs), the
+ * install's share/fidkit/configs. A miss lists the folders looked in. */
 FK_API fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e);
+/* That search path as a colon list. */
+FK_API void fk_config_search_path(char *out, size_t n);
+/* The first config on that path whose tag (from its declared SHA-256, or
+ * its random seed) is t: how `fidkit fid STATS DATASET` finds the backbone
+ * of a tagged stats file. FK_ERR_TAG when none is. */
+FK_API fk_status fk_config_for_tag(const fk_tag *t, char *out, size_t n, fk_error *e);
 
 /* Finds the weights file (see above). When it is missing, the config gives
  * its source and sha256, and auto-fetch is on (fk_fetch_auto(): the
@@ -121,12 +133,13 @@ FK_API fk_status fk_config_file_path(const fk_config *c, const char *name, char 
                                      fk_error *e);
 
 /* The folders a bare weights name is looked for in, in order, as a colon
- * list: $FIDKIT_WEIGHTS_PATH, the cache ($XDG_CACHE_HOME/fidkit, else
+ * list: $FIDKIT_WEIGHTS_DIR, $FIDKIT_WEIGHTS_PATH, the cache ($XDG_CACHE_HOME/fidkit, else
  * ~/.cache/fidkit), /usr/share/fidkit/weights, then (if c is not NULL) the
  * config's folder. */
 FK_API void fk_weights_search_path(const fk_config *c, char *out, size_t n);
 
-/* Where fetched files go: the first folder of $FIDKIT_WEIGHTS_PATH that
+/* Where fetched files go: the first folder of $FIDKIT_WEIGHTS_DIR or
+ * $FIDKIT_WEIGHTS_PATH that
  * exists and is writable, else the cache (created if missing), else
  * /usr/share/fidkit/weights if writable. Never the config's folder. */
 FK_API fk_status fk_weights_cache_dir(char *out, size_t n, fk_error *e);

@@ -121,6 +121,8 @@ typedef struct fk_side_info {
     int64_t skipped;
     char cache[8];              /* a dataset's features: "hit" (read from the feature
                                    cache), "stored", "off"; "" for files and objects */
+    char *skipped_files;        /* JSON array of the skipped items' messages, NULL: none
+                                   (owned; fk_results_free frees it) */
 } fk_side_info;
 
 typedef struct fk_results {

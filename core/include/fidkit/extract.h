@@ -57,6 +57,7 @@ typedef struct fk_feature_set {
     fk_partials parts;    /* the block partials of the items extracted */
     fk_dataset_listing listing; /* the listing and the share extracted */
     int cache;            /* FK_CACHE_OFF, _HIT (read from the cache), _STORED */
+    char *skipped_files;  /* the skipped items' messages, a JSON array (NULL: none) */
 } fk_feature_set;
 
 enum { FK_CACHE_OFF = 0, FK_CACHE_HIT = 1, FK_CACHE_STORED = 2 };

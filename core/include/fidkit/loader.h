@@ -65,6 +65,9 @@ FK_API fk_status fk_loader_next(fk_loader *l, fk_batch *b, fk_error *e);
 /* Items skipped so far (skip_bad), and the message of the i-th. */
 FK_API int64_t fk_loader_skipped(const fk_loader *l);
 FK_API const char *fk_loader_skipped_reason(const fk_loader *l, int64_t i);
+/* Every skipped item's message as a JSON array of strings (malloc'ed; free
+ * with free()); NULL when none was skipped. */
+FK_API char *fk_loader_skipped_json(const fk_loader *l);
 /* Stops the workers (after the items they are working on) and frees
  * everything; fine at any point, also before the last batch. */
 FK_API void fk_loader_close(fk_loader *l);

@@ -351,6 +351,8 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         if ((st = get_int(c, v, key, 1, 65536, &x)))
             return st;
         cf->cuda_batch_size = (int)x;
+    } else if (!strcmp(key, "matches")) {
+        return get_str(c, v, key, cf->matches, sizeof cf->matches);
     } else if (!strcmp(key, "threads")) {
         if ((st = get_int(c, v, key, 0, 1024, &x)))
             return st;
@@ -366,7 +368,7 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
     } else {
         return bad(c, k, key, "is not a config key (fidkit_config, plugin, variant, weights, "
                               "input, output, device, precision, threads, batch_size, cuda_batch_size, "
-                              "options)", NULL);
+                              "options, matches)", NULL);
     }
     return FK_OK;
 }

@@ -32,23 +32,44 @@ static int is_dir(const char *p)
 #define FK_SOURCE_CONFIG_DIR ""
 #endif
 
-/* $FIDKIT_CONFIG_PATH, the install's share/fidkit/configs, the source tree's
- * configs/, as a colon list. */
+/* The config search path, in order, as a colon list (docs/cli.md): the
+ * source tree's configs/ of a build (the project's own), $FIDKIT_CONFIG_PATH
+ * (a colon list), the user's folder ($XDG_CONFIG_HOME/fidkit/configs, else
+ * ~/.config/fidkit/configs), the install's share/fidkit/configs. The first
+ * folder that has a name wins. */
 static void config_dirs(char *list, size_t cap)
 {
     char exe[1024];
     size_t k = 0;
     list[0] = 0;
+#define FK_ADD(...)                                                                    \
+    do {                                                                               \
+        if (k < cap)                                                                   \
+            k += (size_t)snprintf(list + k, cap - k, __VA_ARGS__);                     \
+    } while (0)
+    if (FK_SOURCE_CONFIG_DIR[0])
+        FK_ADD("%s:", FK_SOURCE_CONFIG_DIR);
     const char *env = getenv("FIDKIT_CONFIG_PATH");
     if (env && *env)
-        k += (size_t)snprintf(list + k, cap - k, "%s:", env);
+        FK_ADD("%s:", env);
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        FK_ADD("%s/fidkit/configs:", xdg);
+    else if (home && *home)
+        FK_ADD("%s/.config/fidkit/configs:", home);
     ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (l > 0 && k < cap) {
+    if (l > 0) {
         exe[l] = 0;
-        k += (size_t)snprintf(list + k, cap - k, "%s/../share/fidkit/configs:", dirname(exe));
+        FK_ADD("%s/../share/fidkit/configs", dirname(exe));
     }
-    if (k < cap)
-        snprintf(list + k, cap - k, "%s", FK_SOURCE_CONFIG_DIR);
+#undef FK_ADD
+    if (k > 0 && k < cap && list[k - 1] == ':')
+        list[k - 1] = 0;
+}
+
+void fk_config_search_path(char *out, size_t n)
+{
+    config_dirs(out, n);
 }
 
 fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e)
@@ -61,17 +82,21 @@ fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e)
         return fk_fail(e, FK_ERR_IO, "%s: no such config file", name);
     const char *ext = strstr(name, ".yaml") ? "" : ".yaml";
     char list[8192], searched[8192];
+    size_t k = 0;
+    searched[0] = 0;
     config_dirs(list, sizeof list);
-    snprintf(searched, sizeof searched, "%s", list);
     for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
         if (!*d)
             continue;
         snprintf(out, n, "%s/%s%s", d, name, ext);
         if (is_file(out))
             return FK_OK;
+        if (k < sizeof searched)
+            k += (size_t)snprintf(searched + k, sizeof searched - k, "%s%s", k ? ", " : "", d);
     }
-    return fk_fail(e, FK_ERR_IO, "no backbone config '%s' (looked in %s); `fidkit backbones` lists "
-                   "the configs found", name, searched);
+    return fk_fail(e, FK_ERR_IO, "no backbone config '%s' (looked for %s%s in %s); `fidkit configs` "
+                   "lists the configs found, $FIDKIT_CONFIG_PATH adds folders", name, name, ext,
+                   searched[0] ? searched : "no folder");
 }
 
 static int by_name(const void *a, const void *b)
@@ -147,13 +172,23 @@ static int cache_folder(char *out, size_t n)
     return 1;
 }
 
+/* $FIDKIT_WEIGHTS_DIR then $FIDKIT_WEIGHTS_PATH, as one colon list ("" when
+ * neither is set). */
+static void weights_env(char *out, size_t n)
+{
+    const char *dir = getenv("FIDKIT_WEIGHTS_DIR"), *path = getenv("FIDKIT_WEIGHTS_PATH");
+    int has_dir = dir && *dir, has_path = path && *path;
+    snprintf(out, n, "%s%s%s", has_dir ? dir : "", has_dir && has_path ? ":" : "",
+             has_path ? path : "");
+}
+
 void fk_weights_search_path(const fk_config *c, char *out, size_t n)
 {
     size_t k = 0;
-    char cache[1024];
+    char cache[1024], env[4096];
     out[0] = 0;
-    const char *env = getenv("FIDKIT_WEIGHTS_PATH");
-    if (env && *env)
+    weights_env(env, sizeof env);
+    if (env[0])
         k += (size_t)snprintf(out + k, k < n ? n - k : 0, "%s:", env);
     if (cache_folder(cache, sizeof cache))
         k += (size_t)snprintf(out + k, k < n ? n - k : 0, "%s:", cache);
@@ -183,10 +218,9 @@ static int make_dirs(const char *path)
 
 fk_status fk_weights_cache_dir(char *out, size_t n, fk_error *e)
 {
-    const char *env = getenv("FIDKIT_WEIGHTS_PATH");
-    if (env && *env) {
-        char list[4096];
-        snprintf(list, sizeof list, "%s", env);
+    char list[4096];
+    weights_env(list, sizeof list);
+    if (list[0]) {
         for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save))
             if (*d && is_dir(d) && !access(d, W_OK | X_OK)) {
                 snprintf(out, n, "%s", d);
@@ -202,7 +236,7 @@ fk_status fk_weights_cache_dir(char *out, size_t n, fk_error *e)
         snprintf(out, n, "/usr/share/fidkit/weights");
         return FK_OK;
     }
-    return fk_fail(e, FK_ERR_IO, "no writable folder for weights: none of $FIDKIT_WEIGHTS_PATH "
+    return fk_fail(e, FK_ERR_IO, "no writable folder for weights: none of $FIDKIT_WEIGHTS_DIR, $FIDKIT_WEIGHTS_PATH "
                    "exists and is writable, and the cache %s cannot be made (%s); set "
                    "FIDKIT_WEIGHTS_PATH to a writable folder", cache_folder(cache, sizeof cache) ?
                    cache : "($HOME is not set)", strerror(errno));
@@ -305,7 +339,7 @@ fk_status fk_config_file_path(const fk_config *c, const char *name, char *out, s
                        d ? d->source : "", d && d->source[0] ? "." : "");
     return fk_fail(e, FK_ERR_IO,
                    "%s: weights file '%s' not found (looked in %s).%s%s%s%s%s Or put it in one of "
-                   "those folders or set FIDKIT_WEIGHTS_PATH; its SHA-256 is %s. Or score with "
+                   "those folders or set FIDKIT_WEIGHTS_DIR (or FIDKIT_WEIGHTS_PATH); its SHA-256 is %s. Or score with "
                    "seeded random weights: a config with 'weights: {random: SEED}' such as "
                    "configs/%s*_random.yaml (a different ruler with its own tag)",
                    c->path, name, looked, why, c->weights_source[0] ? " Download it from " : "",
@@ -318,4 +352,34 @@ fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_err
     if (c->random_weights)
         return fk_fail(e, FK_ERR_ARG, "%s: random weights have no weights file", c->path);
     return fk_config_file_path(c, c->weights_file, out, n, e);
+}
+
+fk_status fk_config_for_tag(const fk_tag *t, char *out, size_t n, fk_error *e)
+{
+    char **paths = NULL;
+    int np = 0;
+    fk_status st = fk_config_list(&paths, &np, e);
+    if (st)
+        return st;
+    int found = 0;
+    for (int i = 0; i < np && !found; i++) {
+        fk_config c;
+        if (fk_config_load(paths[i], &c, NULL))
+            continue;
+        if (!c.random_weights && !c.weights_sha256[0])
+            continue;   /* its tag is known only once the file is hashed */
+        fk_tag ct;
+        fk_config_tag(&c, c.random_weights ? NULL : c.weights_sha256, &ct);
+        if (fk_tag_equal(&ct, t)) {
+            snprintf(out, n, "%s", paths[i]);
+            found = 1;
+        }
+    }
+    fk_config_list_free(paths, np);
+    if (found)
+        return FK_OK;
+    char ts[FK_TAG_STR_MAX];
+    return fk_fail(e, FK_ERR_TAG, "no installed config measures in the space of %s: name the "
+                   "backbone with --backbone (`fidkit configs` lists them with their tags)",
+                   fk_tag_str(t, 0, ts, sizeof ts));
 }

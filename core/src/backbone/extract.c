@@ -25,6 +25,7 @@ void fk_feature_set_free(fk_feature_set *s)
     fk_moments_free(&s->moments);
     fk_partials_free(&s->parts);
     free(s->rows);
+    free(s->skipped_files);
     memset(s, 0, sizeof *s);
 }
 
@@ -182,8 +183,10 @@ static fk_status extract_pass(fk_backbone *b, const char *dataset, const fk_extr
         st = fk_partials_result(&sets[k].parts, &sets[k].moments, e);
     }
     if (!st)
-        for (int k = 0; k < nout; k++)
+        for (int k = 0; k < nout; k++) {
             sets[k].skipped = ld ? fk_loader_skipped(ld) : 0;
+            sets[k].skipped_files = fk_loader_skipped_json(ld);
+        }
     if (!st && done == 0 && !sharded)
         st = fk_fail(e, FK_ERR_FORMAT, "%s: no image could be decoded", dataset);
     fk_loader_close(ld);

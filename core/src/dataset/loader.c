@@ -9,6 +9,7 @@
  * the ring (prefetch batches' worth of items) whatever the dataset's size,
  * and the order of results never depends on thread timing. */
 #include "fidkit/loader.h"
+#include <cjson/cJSON.h>
 #include "base/cpus.h"
 
 #include <pthread.h>
@@ -343,4 +344,16 @@ const char *fk_loader_skipped_reason(const fk_loader *l, int64_t i)
     if (!l || i < 0 || i >= l->nskipped)
         return NULL;
     return l->skipped[i];
+}
+
+char *fk_loader_skipped_json(const fk_loader *l)
+{
+    if (!l || l->nskipped == 0)
+        return NULL;
+    cJSON *a = cJSON_CreateArray();
+    for (int64_t i = 0; i < l->nskipped; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(l->skipped[i]));
+    char *t = cJSON_PrintUnformatted(a);
+    cJSON_Delete(a);
+    return t;
 }

@@ -1,4 +1,5 @@
 /* The ADM evaluator's numbers from its published batches; see eval.h. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,8 @@ fk_status fk_adm_evaluate(const char *reference, const char *sample, const fk_ev
     fk_featset smp[16], rf[16];
     int ns = 0, nr = 0;
     fk_stats mu = {0}, mu_s = {0};
-    fk_status st = fk_dataset_features(sample, &o, outs, 3, smp, &ns, NULL, e);
+    char *prov = NULL;   /* the sample's provenance: its skipped files */
+    fk_status st = fk_dataset_features(sample, &o, outs, 3, smp, &ns, &prov, e);
     if (!st)
         st = ref_stats(reference, "mu", "sigma", &smp[0], &mu, e);
     if (!st)
@@ -96,10 +98,16 @@ fk_status fk_adm_evaluate(const char *reference, const char *sample, const fk_ev
         snprintf(out->sides[1].path, sizeof out->sides[1].path, "%s", sample);
         out->sides[1].n = smp[0].n;
         out->sides[1].skipped = smp[0].skipped;
+        cJSON *pj = prov ? cJSON_Parse(prov) : NULL;
+        const cJSON *sf = cJSON_GetObjectItemCaseSensitive(pj, "skipped_files");
+        if (cJSON_IsArray(sf) && sf->child)
+            out->sides[1].skipped_files = cJSON_PrintUnformatted(sf);
+        cJSON_Delete(pj);
         snprintf(out->notes[out->n_notes++], sizeof out->notes[0],
                  "ADM evaluator: IS over chunks of 5000, FID/sFID against the reference's mu/sigma "
                  "and mu_s/sigma_s, precision/recall k=3 against the reference images");
     }
+    free(prov);
     fk_stats_free(&mu);
     fk_stats_free(&mu_s);
     for (int k = 0; k < ns; k++)

@@ -277,11 +277,14 @@ typedef struct clip_run {
     pairs p;
     refs rf;
     int64_t n_trunc, skipped;
+    char *skipped_files;   /* JSON array (loader), NULL: none */
     int d, batch;
 } clip_run;
 
 static void run_free(clip_run *r)
 {
+    free(r->skipped_files);
+    r->skipped_files = NULL;
     fk_backbone_close(r->image);
     fk_backbone_close(r->text);
     fk_dataset_close(r->ds);
@@ -373,6 +376,8 @@ static fk_status encode_images(clip_run *r, const char *manifest, const fk_clip_
             o->extract.progress(o->extract.progress_user, r->p.n + fk_loader_skipped(ld), total);
     }
     r->skipped = ld ? fk_loader_skipped(ld) : 0;
+    free(r->skipped_files);
+    r->skipped_files = fk_loader_skipped_json(ld);
     if (ld)
         fk_loader_close(ld);
     if (!st && r->p.n < 1)
@@ -583,6 +588,8 @@ fk_status fk_clipscore_evaluate(const char *manifest, const fk_clip_options *opt
         snprintf(out->sides[0].path, sizeof out->sides[0].path, "%s", manifest);
         out->sides[0].n = r.p.n;
         out->sides[0].skipped = r.skipped;
+        out->sides[0].skipped_files = r.skipped_files;
+        r.skipped_files = NULL;
     }
     run_free(&r);
     if (st)

@@ -28,6 +28,20 @@ char *fk_provenance_json(const fk_config *c, const char *dataset, int64_t skippe
     return t;
 }
 
+/* prov (freed) with "skipped_files": the JSON array list, [] when NULL. */
+static char *with_skipped(char *prov, const char *list)
+{
+    cJSON *j = prov ? cJSON_Parse(prov) : NULL;
+    free(prov);
+    if (!j)
+        return NULL;
+    cJSON *a = list ? cJSON_Parse(list) : NULL;
+    cJSON_AddItemToObject(j, "skipped_files", a ? a : cJSON_CreateArray());
+    char *t = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return t;
+}
+
 static fk_status open_for(const fk_eval_options *o, const char *const *outputs, int n,
                           fk_backbone **b, fk_error *e)
 {
@@ -54,7 +68,8 @@ fk_status fk_dataset_stats(const char *dataset, const fk_eval_options *o, fk_sta
         if (skipped)
             *skipped = set.skipped;
         if (!st && provenance_json)
-            *provenance_json = fk_provenance_json(fk_backbone_config(b), dataset, set.skipped);
+            *provenance_json = with_skipped(fk_provenance_json(fk_backbone_config(b), dataset,
+                                                               set.skipped), set.skipped_files);
         fk_feature_set_free(&set);
     }
     fk_backbone_close(b);
@@ -75,6 +90,8 @@ fk_status fk_dataset_features(const char *dataset, const fk_eval_options *o,
         int k = fk_backbone_n_outputs(b);
         fk_dataset_listing shard = fs[0].listing;
         int64_t skipped = fs[0].skipped;
+        char *skipped_files = fs[0].skipped_files;
+        fs[0].skipped_files = NULL;
         if (ex.dataset.shard_count > 0 && fs[0].n == 0)
             st = fk_fail(e, FK_ERR_ARG, "%s: shard %d/%d holds no images (%lld blocks of %lld "
                          "items): use fewer shards or a smaller --block", dataset,
@@ -86,13 +103,15 @@ fk_status fk_dataset_features(const char *dataset, const fk_eval_options *o,
             fk_feature_set_free(&fs[i]);
         }
         if (!st && provenance_json) {
-            *provenance_json = fk_provenance_json(fk_backbone_config(b), dataset, skipped);
+            *provenance_json = with_skipped(fk_provenance_json(fk_backbone_config(b), dataset,
+                                                               skipped), skipped_files);
             if (ex.dataset.shard_count > 0) {
                 char *t = fk_shard_meta_json(*provenance_json, &shard, skipped);
                 free(*provenance_json);
                 *provenance_json = t;
             }
         }
+        free(skipped_files);
     }
     if (st)
         for (int i = 0; i < *n_sets; i++)

@@ -86,6 +86,7 @@ static void side_free(eval_side *s)
         fk_featset_free(&s->sets[i]);
         fk_stats_free(&s->stats[i]);
     }
+    free(s->skipped_files);
     memset(s, 0, sizeof *s);
 }
 
@@ -214,6 +215,8 @@ static fk_status from_dataset(engine *g, const char *path, eval_side *s, fk_erro
     s->cache = sets[0].cache;
     s->n = sets[0].n;
     s->skipped = sets[0].skipped;
+    s->skipped_files = sets[0].skipped_files;
+    sets[0].skipped_files = NULL;
     for (int i = 0; i < g->L.n; i++)
         fk_feature_set_free(&sets[i]);
     return st;
@@ -257,6 +260,78 @@ static fk_status fill_stats(engine *g, eval_side *s, fk_error *e)
     return FK_OK;
 }
 
+/* The tag of the first input that is tagged statistics or features (not a
+ * dataset); 0 when none is. */
+static int tag_of_inputs(const fk_eval_input *in, int n, fk_tag *t, char *from, size_t cap)
+{
+    for (int k = 0; k < n; k++) {
+        if (in[k].stats && in[k].stats->has_tag) {
+            *t = in[k].stats->tag;
+            snprintf(from, cap, "%s", in[k].stats->source[0] ? in[k].stats->source : "stats");
+            return 1;
+        }
+        if (in[k].sets && in[k].n_sets > 0 && in[k].sets[0].has_tag) {
+            *t = in[k].sets[0].tag;
+            snprintf(from, cap, "%s", in[k].sets[0].source);
+            return 1;
+        }
+        if (!in[k].path)
+            continue;
+        int tagged = 0;
+        if (is_stats_file(in[k].path)) {
+            fk_stats s;
+            if (!fk_stats_read(in[k].path, &s, NULL)) {
+                if ((tagged = s.has_tag))
+                    *t = s.tag;
+                fk_stats_free(&s);
+            }
+        } else if (fk_featfile_is(in[k].path)) {
+            fk_featset f;
+            if (!fk_featset_read(in[k].path, NULL, NULL, &f, NULL)) {
+                if ((tagged = f.has_tag))
+                    *t = f.tag;
+                fk_featset_free(&f);
+            }
+        }
+        if (tagged) {
+            snprintf(from, cap, "%s", in[k].path);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int input_is_dataset(const fk_eval_input *in);
+
+/* KID's subset size is settled before any extraction: an explicit size
+ * larger than a dataset (after --limit/--subset) is refused at once, not
+ * after minutes of work. The default (0) shrinks to the smaller set. */
+static fk_status check_kid_size(const fk_eval_input *in, int n, const fk_eval_options *o,
+                                fk_error *e)
+{
+    if (!(o->metrics & FK_METRIC_BIT(FK_METRIC_KID)) || o->kid_subset_size <= 0)
+        return FK_OK;
+    for (int k = 0; k < n; k++) {
+        int64_t count = -1;
+        if (in[k].sets && in[k].n_sets > 0) {
+            count = in[k].sets[0].n;
+        } else if (input_is_dataset(&in[k])) {
+            fk_dataset *ds;
+            if (fk_dataset_open(in[k].path, &o->extract.dataset, &ds, NULL))
+                continue;   /* the extraction reports what is wrong with it */
+            count = fk_dataset_size(ds);
+            fk_dataset_close(ds);
+        }
+        if (count >= 0 && count < o->kid_subset_size)
+            return fk_fail(e, FK_ERR_ARG, "%s: KID subset size %lld is larger than its %lld "
+                           "images; give a subset size <= %lld (fidkit: --kid-subset-size), or "
+                           "none: by default it is min(1000, the smaller set's size)",
+                           in[k].path ? in[k].path : in[k].sets[0].source,
+                           (long long)o->kid_subset_size, (long long)count, (long long)count);
+    }
+    return FK_OK;
+}
+
 static int input_is_dataset(const fk_eval_input *in)
 {
     return in->path && !in->stats && !in->sets && !is_stats_file(in->path) &&
@@ -281,10 +356,34 @@ fk_status fk_evaluate(const fk_eval_input *inputs, int n_inputs, const fk_eval_o
     int any_dataset = 0;
     for (int k = 0; k < n_inputs; k++)
         any_dataset |= input_is_dataset(&inputs[k]);
+    if ((st = check_kid_size(inputs, n_inputs, &o, e)))
+        return st;
     if (any_dataset) {
-        char path[1024];
-        if ((st = fk_config_find(o.backbone ? o.backbone : FK_DEFAULT_BACKBONE, path, sizeof path, e)) ||
-            (st = fk_config_load(path, &g.cfg, e)))
+        char path[1024], from[FK_SOURCE_MAX] = "";
+        fk_tag inferred;
+        int infer = !o.backbone && tag_of_inputs(inputs, n_inputs, &inferred, from, sizeof from);
+        if (!o.backbone && !infer && o.assume) {
+            inferred = *o.assume;
+            snprintf(from, sizeof from, "--assume-backbone");
+            infer = 1;
+        }
+        if (infer) {
+            /* A tagged stats or features file names the backbone. */
+            if ((st = fk_config_for_tag(&inferred, path, sizeof path, e))) {
+                fk_fail_prefix(e, "%s", from);
+                return st;
+            }
+            char ts[FK_TAG_STR_MAX];
+            snprintf(out->notes[out->n_notes++], sizeof out->notes[0],
+                     "backbone %.100s: inferred from the tag %.100s (%.20s)",
+                     strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+                     fk_tag_str(&inferred, 1, ts, sizeof ts),
+                     strcmp(from, "--assume-backbone") ? "of the other input" : "--assume-backbone");
+        } else if ((st = fk_config_find(o.backbone ? o.backbone : FK_DEFAULT_BACKBONE, path,
+                                        sizeof path, e))) {
+            return st;
+        }
+        if ((st = fk_config_load(path, &g.cfg, e)))
             return st;
         g.have_cfg = 1;
         snprintf(out->backbone, sizeof out->backbone, "%s", g.cfg.path);
@@ -324,6 +423,8 @@ fk_status fk_evaluate(const fk_eval_input *inputs, int n_inputs, const fk_eval_o
         static const char *const cache_names[] = {"off", "hit", "stored"};
         if (sides[k].extracted)
             snprintf(si->cache, sizeof si->cache, "%s", cache_names[sides[k].cache % 3]);
+        si->skipped_files = sides[k].skipped_files;
+        sides[k].skipped_files = NULL;
     }
     out->n_sides = n_inputs;
     out->extract_seconds = g.extract_seconds;

@@ -26,6 +26,7 @@ typedef struct eval_side {
     int64_t n, skipped;
     int cache;                            /* a dataset's FK_CACHE_* */
     int extracted;                        /* 1: a dataset */
+    char *skipped_files;   /* JSON array, owned; NULL: none */
 } eval_side;
 
 /* One metric on resolved sides; appends its results. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fidkit/eval.h"
 #include "fidkit/fidkit.h"
@@ -39,6 +40,8 @@ void fk_results_free(fk_results *r)
     if (!r)
         return;
     free(r->items);
+    for (int k = 0; k < 2; k++)
+        free(r->sides[k].skipped_files);
     memset(r, 0, sizeof *r);
 }
 
@@ -156,6 +159,8 @@ char *fk_results_json(const fk_results *r, const char *command, int pretty)
         add_num(s, "skipped", (double)r->sides[k].skipped);
         if (r->sides[k].cache[0])
             cJSON_AddStringToObject(s, "cache", r->sides[k].cache);
+        cJSON *sf = r->sides[k].skipped_files ? cJSON_Parse(r->sides[k].skipped_files) : NULL;
+        cJSON_AddItemToObject(s, "skipped_files", sf ? sf : cJSON_CreateArray());
         cJSON_AddItemToArray(ds, s);
     }
     cJSON *res = cJSON_AddArrayToObject(j, "results");
@@ -170,13 +175,61 @@ char *fk_results_json(const fk_results *r, const char *command, int pretty)
     return print(j, pretty);
 }
 
+/* The file an error message names: messages begin "FILE: ..." or
+ * "FILE:LINE: ..." by convention (error.h); "" when this one does not. */
+static void error_file(const char *msg, char *out, size_t n)
+{
+    out[0] = 0;
+    const char *colon = strstr(msg, ": ");
+    if (!colon || colon == msg || msg[0] == '-' || (size_t)(colon - msg) >= n)
+        return;
+    size_t len = (size_t)(colon - msg);
+    for (size_t i = 0; i < len; i++)
+        if (msg[i] == ' ')
+            return;
+    memcpy(out, msg, len);
+    out[len] = 0;
+    /* FILE:LINE */
+    char *c = strrchr(out, ':');
+    if (c && c[1]) {
+        char *d = c + 1;
+        while (*d >= '0' && *d <= '9')
+            d++;
+        if (!*d)
+            *c = 0;
+    }
+    struct stat sb;
+    if (!strchr(out, '/') && !strchr(out, '.') && stat(out, &sb))
+        out[0] = 0;
+}
+
+/* The exit code's kind (docs/cli.md). */
+static const char *exit_kind(int code)
+{
+    switch (code) {
+    case 0: return "ok";
+    case 2: return "usage";
+    case 3: return "tag-refusal";
+    case 4: return "bad-input";
+    default: return "runtime";
+    }
+}
+
 char *fk_error_json(const fk_error *e, const char *command, int exit_code, int pretty)
 {
     cJSON *j = top(command);
     cJSON *o = cJSON_AddObjectToObject(j, "error");
-    cJSON_AddStringToObject(o, "message", e ? e->msg : "");
+    const char *msg = e ? e->msg : "";
+    cJSON_AddStringToObject(o, "message", msg);
+    char file[1024];
+    error_file(msg, file, sizeof file);
+    if (file[0])
+        cJSON_AddStringToObject(o, "file", file);
+    else
+        cJSON_AddNullToObject(o, "file");
     cJSON_AddStringToObject(o, "status", fk_status_name(e ? e->code : FK_ERR_INTERNAL));
     add_num(o, "exit_code", exit_code);
+    cJSON_AddStringToObject(o, "kind", exit_kind(exit_code));
     return print(j, pretty);
 }
 

@@ -74,8 +74,9 @@ static fk_status subset_size(int64_t n1, int64_t n2, const fk_kid_options *o, in
     } else if (n1 < s || n2 < s) {
         return fk_fail(e, FK_ERR_NUMERIC,
                        "KID: the subset size is %lld but set 1 has %lld rows and set 2 has "
-                       "%lld; ask for a smaller subset size explicitly (or shrink_to_fit, "
-                       "clean-fid's min(n1, n2, size)) to compute it on fewer samples",
+                       "%lld; ask for a subset size <= the smaller set (fidkit score "
+                       "--kid-subset-size, whose default shrinks to it) or set the option "
+                       "shrink_to_fit (clean-fid's min(n1, n2, size))",
                        (long long)s, (long long)n1, (long long)n2);
     }
     *m = s;

@@ -173,6 +173,23 @@ static void csv_field(text *t, const char *s)
     put(t, "\"");
 }
 
+/* A row's label by its space (docs/cli.md): FID only for the FID
+ * Inception's pool3, FD_<space> otherwise; KID stays KID. */
+static const char *row_label(const sweep_row *w, char *buf, size_t n)
+{
+    fk_tag t;
+    const char *m = fk_sweep_metric_name(w->metric);
+    int fd = !strcmp(m, "fid"), fdinf = !strcmp(m, "fd-inf");
+    if ((!fd && !fdinf) || fk_tag_parse(w->tag, &t, NULL)) {
+        snprintf(buf, n, "%s", !strcmp(m, "kid") ? "KID" : m);
+        return buf;
+    }
+    char l[64];
+    fk_tag_fd_label(&t, l, sizeof l);
+    snprintf(buf, n, "%s%s", l, fdinf ? "-inf" : "");
+    return buf;
+}
+
 static fk_status write_tables(const fk_sweep_spec *s, const sweep_results *r, const char *dir,
                               fk_error *e)
 {
@@ -180,7 +197,7 @@ static fk_status write_tables(const fk_sweep_spec *s, const sweep_results *r, co
     put(&csv, "point");
     for (int a = 0; a < s->n_axes; a++)
         put(&csv, ",%s", fk_sweep_axis_name(s->axes[a].kind));
-    put(&csv, ",metric,value,lo,hi,n_real,n_fake,tag\n");
+    put(&csv, ",metric,value,lo,hi,n_real,n_fake,tag,name\n");
     cJSON *top = cJSON_CreateObject();
     cJSON_AddNumberToObject(top, "fidkit_sweep_results", 1);
     cJSON_AddStringToObject(top, "name", s->name);
@@ -212,9 +229,11 @@ static fk_status write_tables(const fk_sweep_spec *s, const sweep_results *r, co
             }
             put(&csv, ",%s,%s,%s,%s,%lld,%lld,", fk_sweep_metric_name(w->metric), v, lo, hi,
                 (long long)w->n_real, (long long)w->n_fake);
+            char label[80];
             csv_field(&csv, w->tag);
-            put(&csv, "\n");
+            put(&csv, ",%s\n", row_label(w, label, sizeof label));
             cJSON_AddStringToObject(o, "metric", fk_sweep_metric_name(w->metric));
+            cJSON_AddStringToObject(o, "name", label);
             cJSON_AddItemToObject(o, "value", exact(w->value));
             cJSON_AddItemToObject(o, "lo", w->has_ci ? exact(w->lo) : cJSON_CreateNull());
             cJSON_AddItemToObject(o, "hi", w->has_ci ? exact(w->hi) : cJSON_CreateNull());
@@ -283,8 +302,9 @@ static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sw
     fk_plot_series *ps = calloc((size_t)nt * np + 1, sizeof *ps);
     int *ns = calloc((size_t)nt + 1, sizeof(int));
     char (*titles)[FK_TAG_STR_MAX] = calloc((size_t)nt + 1, FK_TAG_STR_MAX);
+    char (*ylab)[80] = calloc((size_t)nt + 1, sizeof *ylab);   /* each panel's label by its space */
     fk_status st = FK_OK;
-    if (!tags || !panels || !sb || !ps || !ns || !titles) {
+    if (!tags || !panels || !sb || !ps || !ns || !titles || !ylab) {
         st = fk_fail(e, FK_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -332,7 +352,11 @@ static fk_status plot_axis(const fk_sweep_spec *s, const sweep_results *r, fk_sw
         readable_tag(tags[t], titles[t], sizeof titles[t]);
         panels[t].title = titles[t];
         panels[t].xlabel = s->plot_xlabel[0] ? s->plot_xlabel : fk_sweep_axis_name(s->axes[xa].kind);
-        panels[t].ylabel = s->plot_ylabel[0] ? s->plot_ylabel : metric_title(m);
+        sweep_row probe = {0};
+        probe.metric = m;
+        snprintf(probe.tag, sizeof probe.tag, "%s", tags[t]);
+        panels[t].ylabel = s->plot_ylabel[0] ? s->plot_ylabel
+                                             : row_label(&probe, ylab[t], sizeof ylab[t]);
         panels[t].log_x = s->axes[xa].kind == FK_AXIS_N;
         panels[t].n_series = nsb - first;
         panels[t].series = ps + first;
@@ -365,6 +389,7 @@ out:
     free(ps);
     free(ns);
     free(titles);
+    free(ylab);
     free(panels);
     free(tags);
     return st;
@@ -489,7 +514,8 @@ static void tables(const fk_sweep_spec *s, const sweep_results *r, text *md)
                 for (int a = 0; a < s->n_axes; a++)
                     if (!tag_axis(s->axes[a].kind))
                         put(md, " %s |", short_value(s, a, point_coord(s, i, a)));
-                put(md, " %s | %.6g |", fk_sweep_metric_name(w->metric), w->value);
+                char label[80];
+                put(md, " %s | %.6g |", row_label(w, label, sizeof label), w->value);
                 if (w->has_ci)
                     put(md, " [%.6g, %.6g] |", w->lo, w->hi);
                 else
