@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* fidkit adm against the commands it is made of: on the same images and
  * network, its FID equals `fidkit fid` against the reference statistics, its
  * IS equals `fidkit is --convention adm` and its precision/recall equal

@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* The clip plugin, CLIP-Score and CLIP-FD against tests/ref/clip.py (OpenAI
  * CLIP's architecture in torch.nn at the vit-tiny-test size, seeded weights
  * written as a TorchScript archive, an OpenAI-named torch.save file and a
@@ -189,7 +190,7 @@ static int read_per_pair(const char *path, int from_end, double *vals, int cap)
         for (int c = 0; c < from_end; c++) {
             while (p > line && p[-1] != ',')
                 p--;
-            if (c < from_end - 1)
+            if (c < from_end - 1 && p > line)
                 *--p = 0;
         }
         vals[n++] = strtod(p, NULL);

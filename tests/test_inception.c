@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* The inception_v3 plugin against tests/ref/inception.py: the FID network
  * from every weights format, torchvision's Inception3, bad weights files,
  * shim errors, random weights. Tolerance for every output: max |a - ref| <=

@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* FID and IS through the whole path with the FID Inception — PNG files,
  * decoding, each resize mode, normalisation, the network loaded from each
  * weight format, moments, the Fréchet engine — against the PyTorch/PIL/scipy

@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* The mobilenet_v3 plugin against tests/ref/mobilenet.py: torchvision's
  * MobileNetV3-Large and -Small with seeded random weights, opened through
  * the registry from the YAML configs the reference writes (zip and legacy

@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* The resnet plugin against tests/ref/resnet.py: torchvision's ResNet-18 and
  * ResNet-50 with seeded random weights, opened through the registry from the
  * YAML configs the reference writes (zip and legacy torch.save files),

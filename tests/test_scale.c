@@ -444,16 +444,18 @@ Test(scale, a_failing_rank_ends_the_job_naming_the_file)
     assert_same_stats(p1, p2);
 }
 
-/* A sweep under mpirun runs on rank 0 (points are not shared among ranks)
- * and writes the results one process writes. */
+/* A sweep under mpirun shares every point's extraction among the ranks
+ * (blocks of 4 of 20 items: rank 1 holds items 8..19), perturbed by the
+ * listing index (noise) and by the plan over the whole listing
+ * (contamination), and writes the results one process writes. */
 Test(scale, a_sweep_under_mpirun_writes_the_single_process_results)
 {
     NEED_MPI();
     const char *t = fk_test_tmpdir();
     const char *y = fx("sweep.yaml");
-    int rc = run_mpi(0, "sweep '%s' --out %s/one --quiet", y, t);
+    int rc = run_mpi(0, "sweep '%s' --out %s/one --quiet --block 4", y, t);
     cr_assert_eq(rc, 0, "%s", out);
-    rc = run_mpi(2, "sweep '%s' --out %s/two --quiet", y, t);
+    rc = run_mpi(2, "sweep '%s' --out %s/two --quiet --block 4", y, t);
     cr_assert_eq(rc, 0, "%s", out);
     char a[1200], b[1200];
     snprintf(a, sizeof a, "%s/one/results.csv", t);
@@ -467,3 +469,15 @@ Test(scale, a_sweep_under_mpirun_writes_the_single_process_results)
     free(x);
     free(z);
 }
+
+/* The proof that ranks share a sweep's points: the bad file of item 15 is
+ * in rank 1's share, and the error says rank 1 met it. */
+Test(scale, a_sweep_under_mpirun_extracts_on_every_rank)
+{
+    NEED_MPI();
+    const char *t = fk_test_tmpdir();
+    int rc = run_mpi(2, "sweep '%s' --out %s/bad --quiet --block 4", fx("sweep_bad.yaml"), t);
+    cr_assert(rc != 0 && rc != 124, "rc %d (124: timed out): %s", rc, out);
+    cr_assert(strstr(out, "rank 1 of 2") && strstr(out, "015.png"), "%s", out);
+}
+

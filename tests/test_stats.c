@@ -167,7 +167,7 @@ Test(npz_bad, truncated_npy_data)
     cr_assert(strstr(e.msg, "truncated"), "%s", e.msg);
 }
 
-/* Two valid stats files of different dimensions: refused by name, exit 1. */
+/* Two valid stats files of different dimensions: refused by name, exit 4 (bad input data). */
 Test(stats_bad, dimension_mismatch_through_fd)
 {
     char out[8192], a[1024], b[1024];
@@ -175,7 +175,7 @@ Test(stats_bad, dimension_mismatch_through_fd)
     snprintf(b, sizeof b, "%s", fk_test_fixture("d16.npz"));
     int rc = fk_test_run_cli(out, sizeof out,
                          "fd %s %s --assume-backbone inception_v3/fid:pool3@6726825d/299/legacy_pytorch", a, b);
-    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert_eq(rc, 4, "%s", out);
     cr_assert(strstr(out, "has dimension 8 but") && strstr(out, "d16.npz has 16"), "%s", out);
     cr_assert(!strstr(out, "FD:"), "%s", out);
 }

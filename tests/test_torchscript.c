@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* The torchscript plugin against tests/ref/torchscript.py: a small CNN
  * exported with torch.jit.save (scripted with a second method, traced, with
  * an (n, d, 1, 1) output), run through the registry from the YAML configs the

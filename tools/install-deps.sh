@@ -12,7 +12,8 @@ libtorch-dev
 libplplot-dev plplot-driver-cairo
 libopenmpi-dev openmpi-bin
 python3 python3-numpy python3-scipy python3-pil python3-torch python3-torchvision
-python3-regex python3-skimage"
+python3-regex python3-skimage
+python3-cffi python3-pytest python3-venv python3-setuptools python3-pip"
 
 missing=""
 for p in $PKGS; do

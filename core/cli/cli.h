@@ -13,9 +13,10 @@
 /* Exit codes, documented in `fidkit --help` and docs/cli.md. */
 enum {
     FK_EXIT_OK = 0,
-    FK_EXIT_ERROR = 1,   /* bad input, I/O, numerics, plugins */
-    FK_EXIT_USAGE = 2,   /* bad command line */
-    FK_EXIT_TAG = 3      /* refused: the inputs were measured by different backbones */
+    FK_EXIT_ERROR = 1,   /* runtime: I/O, memory, numerics, plugins */
+    FK_EXIT_USAGE = 2,   /* bad command line, option or config value */
+    FK_EXIT_TAG = 3,     /* refused: the inputs were measured by different backbones */
+    FK_EXIT_DATA = 4     /* bad input data: a file's contents are invalid (FK_ERR_FORMAT) */
 };
 
 typedef struct fk_command {
@@ -100,8 +101,17 @@ typedef struct fk_cli_progress {
 void fk_cli_progress_attach(fk_cli_extract *o, fk_cli_progress *p, fk_extract_options *ex);
 void fk_cli_progress_done(fk_cli_progress *p);
 
+/* A number for people (print.c): 6 decimals, or 6 significant digits when
+ * very large or small; "undefined" when not finite; never -0. */
+const char *fk_cli_num(double v, char *buf, size_t n);
+/* 1 when r's interval is present and both ends are finite. */
+int fk_cli_interval_shown(const fk_result *r);
 /* Prints results: the shared JSON (--json), else text. */
 void fk_cli_print_results(const fk_results *r, const char *cmd, int json);
+/* fk_output_prepare on an output before any work: 0, or the error reported
+ * and its exit code. */
+int fk_cli_prepare_output(const char *cmd, const char *output, const char *const *inputs,
+                          int n_inputs, int json);
 /* Reports an error (as JSON on stdout with --json) and returns its exit code. */
 int fk_cli_fail(const char *cmd, const fk_error *e, int json);
 /* Subcommands (cmd_*.c). */

@@ -1,4 +1,5 @@
 /* fidkit clipscore MANIFEST: CLIP-Score of (image, caption) pairs. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,9 +94,13 @@ int fk_cmd_clipscore(int argc, char **argv)
         char ts[FK_TAG_STR_MAX];
         for (int i = 0; i < res.n; i++) {
             const fk_result *x = &res.items[i];
-            printf("%s: %.6f  (std %.6f)", x->name, x->value, x->std);
-            if (x->interval.present)
-                printf("  95%% [%.6f, %.6f]", x->interval.lo, x->interval.hi);
+            char a[32], b[32];
+            printf("%s: %s", x->name, fk_cli_num(x->value, a, sizeof a));
+            if (isfinite(x->std))
+                printf("  (std %s)", fk_cli_num(x->std, a, sizeof a));
+            if (fk_cli_interval_shown(x))
+                printf("  95%% [%s, %s]", fk_cli_num(x->interval.lo, a, sizeof a),
+                       fk_cli_num(x->interval.hi, b, sizeof b));
             printf("\n  %s\n", x->convention);
         }
         printf("  tag          %s\n", fk_tag_str(&res.items[0].tag, 0, ts, sizeof ts));

@@ -47,6 +47,8 @@ int fk_cmd_extract(int argc, char **argv)
     if (npos != 1 || !output)
         return fk_cli_usage_error("extract", "a dataset and -o FILE.npz are needed");
     fk_cli_extract_finish(&o);
+    if ((r = fk_cli_prepare_output("extract", output, pos, 1, o.json)))
+        return r;
     const char *names[16];
     char *list = outputs ? strdup(outputs) : NULL;
     int n = list ? fk_cli_split_list(list, names, 16) : 0;

@@ -70,11 +70,13 @@ int fk_cmd_is(int argc, char **argv)
     } else {
         const fk_result *x = &res.items[0];
         char ts[FK_TAG_STR_MAX];
-        printf("IS: %.6f ± %.6f\n  convention   %s\n  samples      %lld\n  tag          %s\n",
-               x->value, x->std, x->convention, (long long)x->n[0],
-               fk_tag_str(&x->tag, 0, ts, sizeof ts));
-        if (x->interval.present)
-            printf("  95%% interval [%.6f, %.6f]\n", x->interval.lo, x->interval.hi);
+        char a[32], b[32];
+        printf("IS: %s ± %s\n  convention   %s\n  samples      %lld\n  tag          %s\n",
+               fk_cli_num(x->value, a, sizeof a), fk_cli_num(x->std, b, sizeof b), x->convention,
+               (long long)x->n[0], fk_tag_str(&x->tag, 0, ts, sizeof ts));
+        if (fk_cli_interval_shown(x))
+            printf("  95%% interval [%s, %s]\n", fk_cli_num(x->interval.lo, a, sizeof a),
+                   fk_cli_num(x->interval.hi, b, sizeof b));
     }
     fk_results_free(&res);
     return FK_EXIT_OK;

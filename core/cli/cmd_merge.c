@@ -45,6 +45,10 @@ int fk_cmd_merge(int argc, char **argv)
         free(pos);
         return fk_cli_usage_error("merge", "parts and -o FILE.npz are needed");
     }
+    if ((r = fk_cli_prepare_output("merge", output, pos, npos, json))) {
+        free(pos);
+        return r;
+    }
     fk_error e = {0};
     fk_merged m;
     fk_status st = fk_merge_parts(pos, npos, &m, &e);

@@ -36,6 +36,8 @@ int fk_cmd_stats(int argc, char **argv)
     if (npos != 1 || !output)
         return fk_cli_usage_error("stats", "a dataset and -o FILE.npz are needed");
     fk_cli_extract_finish(&o);
+    if ((r = fk_cli_prepare_output("stats", output, pos, 1, o.json)))
+        return r;
     fk_eval_options eo = fk_eval_default_options();
     eo.backbone = o.backbone;
     eo.extract = o.ex;

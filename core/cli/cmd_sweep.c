@@ -13,7 +13,8 @@
 int fk_cmd_sweep(int argc, char **argv);
 
 static const char usage_text[] =
-    "usage: fidkit sweep FILE.yaml [--out DIR] [--dry-run] [--json] [--threads N] [--quiet]\n"
+    "usage: fidkit sweep FILE.yaml [--out DIR] [--dry-run] [--json] [--threads N] [--block N]\n"
+    "                    [--quiet]\n"
     "\n"
     "Runs every point of the sweep FILE.yaml describes (docs/experiments.md):\n"
     "the Cartesian product of its axes (in file order, the last varying\n"
@@ -28,6 +29,10 @@ static const char usage_text[] =
     "  --json         print a JSON summary (counters and the output folder)\n"
     "  --threads N    decode/resize threads (default: all cores)\n"
     "  --device D     cpu, cuda, cuda:N or auto; --precision fp32|tf32|bf16\n"
+    "  --block N      items per block, the unit MPI ranks share (default 1024;\n"
+    "                 changes no number). Under mpirun every point's\n"
+    "                 extraction is shared by the ranks; rank 0 keeps the\n"
+    "                 journal, cache and report (docs/scale.md)\n"
     "  --quiet        no progress line\n";
 
 typedef struct bar {
@@ -68,6 +73,7 @@ int fk_cmd_sweep(int argc, char **argv)
         {"--threads", FK_ARG_INT, &o.threads, 0, NULL},
         {"--device", FK_ARG_STR, &device, 0, NULL},
         {"--precision", FK_ARG_STR, &precision, 0, NULL},
+        {"--block", FK_ARG_I64, &o.block, 1, NULL},
         {NULL, 0, NULL, 0, NULL},
     };
     const fk_opt *tables[] = {own, NULL};
@@ -85,6 +91,10 @@ int fk_cmd_sweep(int argc, char **argv)
     char dflt[256];
     snprintf(dflt, sizeof dflt, "sweep-%s", s.name);
     o.out_dir = out ? out : dflt;
+    /* Under mpirun the points' extractions are shared by the ranks. */
+    fk_extract_options ranks = fk_extract_default_options();
+    fk_cli_mpi_attach(&ranks);
+    o.parallel = ranks.parallel;
     bar b = {now(), 0};
     if (!quiet && !json && isatty(2)) {
         o.progress = draw;

@@ -151,3 +151,12 @@ void fk_cli_fetch_policy(int *argc, char **argv)
     if (isatty(STDERR_FILENO) && !getenv("FIDKIT_AUTO_FETCH"))
         setenv("FIDKIT_AUTO_FETCH", "1", 0);
 }
+
+int fk_cli_prepare_output(const char *cmd, const char *output, const char *const *inputs,
+                          int n_inputs, int json)
+{
+    fk_error e = {0};
+    if (fk_output_prepare(output, inputs, n_inputs, &e))
+        return fk_cli_fail(cmd, &e, json);
+    return 0;
+}

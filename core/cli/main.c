@@ -30,6 +30,7 @@ int fk_cli_exit_code(fk_status s)
     case FK_OK: return FK_EXIT_OK;
     case FK_ERR_TAG: return FK_EXIT_TAG;
     case FK_ERR_ARG: return FK_EXIT_USAGE;
+    case FK_ERR_FORMAT: return FK_EXIT_DATA;
     default: return FK_EXIT_ERROR;
     }
 }
@@ -72,8 +73,11 @@ static void usage(FILE *f)
             "\n"
             "'fidkit COMMAND --help' tells more about one command.\n"
             "\n"
-            "Exit status: 0 success, 1 error (bad input, I/O, numerics), 2 bad command\n"
-            "line, 3 refused because the inputs come from different backbones.\n");
+            "Exit status: 0 success, 1 runtime error (I/O, memory, numerics, plugins),\n"
+            "2 bad command line or config, 3 refused because the inputs come from\n"
+            "different backbones (their tags differ), 4 bad input data (a file whose\n"
+            "contents are invalid: a damaged image, archive, array or caption, an empty\n"
+            "dataset).\n");
 }
 
 int main(int argc, char **argv)

@@ -6,18 +6,43 @@
 
 #include "cli.h"
 
+/* Fixed 6 decimals where that is readable, else 6 significant digits:
+ * never 180 digits for 1e180, never "-0.000000", never "inf" (an undefined
+ * number reads "undefined"). Exact values are in --json (17 digits). */
+const char *fk_cli_num(double v, char *buf, size_t n)
+{
+    double a = fabs(v);
+    if (!isfinite(v))
+        snprintf(buf, n, "undefined");
+    else if (v == 0)
+        snprintf(buf, n, "0.000000");
+    else if (a >= 1e9 || a < 1e-4)
+        snprintf(buf, n, "%.6g", v);
+    else
+        snprintf(buf, n, "%.6f", v);
+    return buf;
+}
+
+/* An interval is shown only when both ends are numbers. */
+int fk_cli_interval_shown(const fk_result *r)
+{
+    return r->interval.present && isfinite(r->interval.lo) && isfinite(r->interval.hi);
+}
+
 static void print_fd_text(const fk_result *r)
 {
     const fk_fd_result *f = &r->fd;
     char ts[FK_TAG_STR_MAX];
-    printf("%s: %.6f\n", r->name, r->value);
+    char a[32], b[32];
+    printf("%s: %s\n", r->name, fk_cli_num(r->value, a, sizeof a));
     printf("  tag          %s\n", fk_tag_str(&r->tag, 0, ts, sizeof ts));
-    printf("  mean term    %.6f\n", f->mean_term);
-    printf("  trace term   %.6f\n", f->trace_term);
+    printf("  mean term    %s\n", fk_cli_num(f->mean_term, a, sizeof a));
+    printf("  trace term   %s\n", fk_cli_num(f->trace_term, a, sizeof a));
     if (r->n[0] && r->n[1])
         printf("  samples      %lld and %lld\n", (long long)r->n[0], (long long)r->n[1]);
-    if (r->interval.present)
-        printf("  95%% interval [%.6f, %.6f] (%s, %d replicates)\n", r->interval.lo, r->interval.hi,
+    if (fk_cli_interval_shown(r))
+        printf("  95%% interval [%s, %s] (%s, %d replicates)\n",
+               fk_cli_num(r->interval.lo, a, sizeof a), fk_cli_num(r->interval.hi, b, sizeof b),
                r->interval.method, r->interval.replicates);
     printf("  method       %s%s, rank %d of %d, rcond %.2g\n", f->method,
            f->swapped ? " (of the second covariance)" : "", f->rank, r->d, f->rcond);
@@ -36,14 +61,19 @@ static void print_fd_text(const fk_result *r)
 static void print_row(const fk_result *r)
 {
     char ts[FK_TAG_STR_MAX];
-    printf("%-10s %12.6f", r->name, r->value);
-    if (r->interval.present)
-        printf("   95%% [%.6f, %.6f]", r->interval.lo, r->interval.hi);
+    char a[32], b[32];
+    int ci = fk_cli_interval_shown(r);
+    printf("%-10s %12s", r->name, fk_cli_num(r->value, a, sizeof a));
+    if (ci)
+        printf("   95%% [%s, %s]", fk_cli_num(r->interval.lo, a, sizeof a),
+               fk_cli_num(r->interval.hi, b, sizeof b));
     printf("\n           %s; N = %lld", r->convention, (long long)r->n[0]);
     if (r->n_sides > 1)
         printf(" and %lld", (long long)r->n[1]);
-    if (r->interval.present)
+    if (ci)
         printf("; interval: %s, %d replicates", r->interval.method, r->interval.replicates);
+    else if (r->interval.present)
+        printf("\n           no interval: not defined on these samples");
     else if (r->interval.method[0])
         printf("\n           no interval: %s", r->interval.method);
     printf("\n           %s\n", fk_tag_str(&r->tag, 1, ts, sizeof ts));

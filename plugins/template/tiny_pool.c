@@ -21,8 +21,6 @@
 
 #include "fidkit/plugin.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static const char *const variants[] = {"g2", "g4", "g8", NULL};
 
 static const fk_option_spec options[] = {
@@ -141,4 +139,4 @@ static const fk_plugin plugin = {
     .close = close_inst,
 };
 
-EXPORT const fk_plugin *fk_plugin_entry(void) { return &plugin; }
+FK_PLUGIN_EXPORT const fk_plugin *fk_plugin_entry(void) { return &plugin; }

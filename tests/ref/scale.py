@@ -54,7 +54,24 @@ n: 20
 seed: 3
 ci: bootstrap
 replicates: 20
+other: a.npz
+axes:
+  perturbation: [gaussian_noise, contamination]
+  level: [0, 0.5, 1]
+""")
+
+# The same sweep over the folder holding a garbage file: under 2 ranks and
+# blocks of 4, rank 1 meets it, so the error names rank 1 (it did extract).
+with open(os.path.join(out, "sweep_bad.yaml"), "w") as f:
+    f.write("""fidkit_sweep: 1
+name: scale_bad
+real: imgs
+fake: b.npz
+backbones: [tiny_g4.yaml]
+metrics: [fid]
+n: 20
+seed: 3
 axes:
   perturbation: [gaussian_noise]
-  level: [0, 1]
+  level: [0.5]
 """)

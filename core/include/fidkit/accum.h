@@ -11,6 +11,8 @@
 #ifndef FIDKIT_ACCUM_H
 #define FIDKIT_ACCUM_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "featset.h"
@@ -27,35 +29,35 @@ typedef struct fk_accum fk_accum;
 /* backbone: a config name or path (NULL: the default FID Inception);
  * outputs: NULL for the config's output; keep_rows: 1 to keep every row
  * (needed for metrics beyond FD). */
-fk_status fk_accum_open(const char *backbone, const char *const *outputs, int n_outputs,
-                        int keep_rows, fk_accum **out, fk_error *e);
+FK_API fk_status fk_accum_open(const char *backbone, const char *const *outputs, int n_outputs,
+                               int keep_rows, fk_accum **out, fk_error *e);
 /* For features computed elsewhere, under the tag the caller declares. */
-fk_status fk_accum_open_features(const fk_tag *tag, int d, int keep_rows, fk_accum **out,
-                                 fk_error *e);
-void fk_accum_close(fk_accum *a);
-void fk_accum_reset(fk_accum *a);
+FK_API fk_status fk_accum_open_features(const fk_tag *tag, int d, int keep_rows, fk_accum **out,
+                                        fk_error *e);
+FK_API void fk_accum_close(fk_accum *a);
+FK_API void fk_accum_reset(fk_accum *a);
 
 /* n images of h x w x 3 uint8, contiguous. Only for backbone accumulators. */
-fk_status fk_accum_push_images(fk_accum *a, const uint8_t *hwc, int n, int h, int w,
-                               fk_error *e);
+FK_API fk_status fk_accum_push_images(fk_accum *a, const uint8_t *hwc, int n, int h, int w,
+                                      fk_error *e);
 /* n x d rows of output `output` (0 for feature accumulators). */
-fk_status fk_accum_push_features(fk_accum *a, int output, const float *rows, int64_t n, int d,
-                                 fk_error *e);
+FK_API fk_status fk_accum_push_features(fk_accum *a, int output, const float *rows, int64_t n, int d,
+                                        fk_error *e);
 /* Folds src's moments (and kept rows) into dst: same tags, or FK_ERR_TAG. */
-fk_status fk_accum_merge(fk_accum *dst, const fk_accum *src, fk_error *e);
+FK_API fk_status fk_accum_merge(fk_accum *dst, const fk_accum *src, fk_error *e);
 
-int fk_accum_n_outputs(const fk_accum *a);
-int fk_accum_dim(const fk_accum *a, int output);
-int64_t fk_accum_count(const fk_accum *a);
-void fk_accum_tag(const fk_accum *a, int output, fk_tag *tag);
+FK_API int fk_accum_n_outputs(const fk_accum *a);
+FK_API int fk_accum_dim(const fk_accum *a, int output);
+FK_API int64_t fk_accum_count(const fk_accum *a);
+FK_API void fk_accum_tag(const fk_accum *a, int output, fk_tag *tag);
 /* The float64 moments of an output: what a shard hands to a merge. */
-const fk_moments *fk_accum_moments(const fk_accum *a, int output);
+FK_API const fk_moments *fk_accum_moments(const fk_accum *a, int output);
 /* Adds moments computed by another process under the same tag. */
-fk_status fk_accum_add_moments(fk_accum *a, int output, const fk_moments *m, fk_error *e);
+FK_API fk_status fk_accum_add_moments(fk_accum *a, int output, const fk_moments *m, fk_error *e);
 
-fk_status fk_accum_stats(const fk_accum *a, int output, fk_stats *out, fk_error *e);
+FK_API fk_status fk_accum_stats(const fk_accum *a, int output, fk_stats *out, fk_error *e);
 /* A copy of the kept rows (keep_rows), tagged. */
-fk_status fk_accum_featset(const fk_accum *a, int output, fk_featset *out, fk_error *e);
+FK_API fk_status fk_accum_featset(const fk_accum *a, int output, fk_featset *out, fk_error *e);
 
 #ifdef __cplusplus
 }

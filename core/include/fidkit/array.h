@@ -3,6 +3,8 @@
 #ifndef FIDKIT_ARRAY_H
 #define FIDKIT_ARRAY_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,13 +27,13 @@ typedef struct fk_array {
     void *data;   /* row-major (C order), owned as documented by the producer */
 } fk_array;
 
-size_t fk_dtype_size(fk_dtype t);
-const char *fk_dtype_name(fk_dtype t);   /* "float32", ... */
-int64_t fk_array_count(const fk_array *a); /* product of the shape, 1 for ndim 0 */
-size_t fk_array_nbytes(const fk_array *a);
+FK_API size_t fk_dtype_size(fk_dtype t);
+FK_API const char *fk_dtype_name(fk_dtype t);   /* "float32", ... */
+FK_API int64_t fk_array_count(const fk_array *a); /* product of the shape, 1 for ndim 0 */
+FK_API size_t fk_array_nbytes(const fk_array *a);
 /* "(3, 299, 299)" into buf; returns buf. */
-char *fk_array_shape_str(const fk_array *a, char *buf, size_t n);
-void fk_array_free(fk_array *a);          /* free(a->data), zero the struct */
+FK_API char *fk_array_shape_str(const fk_array *a, char *buf, size_t n);
+FK_API void fk_array_free(fk_array *a);          /* free(a->data), zero the struct */
 
 #ifdef __cplusplus
 }

@@ -50,6 +50,8 @@
 #ifndef FIDKIT_BOOTSTRAP_H
 #define FIDKIT_BOOTSTRAP_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "features.h"
@@ -73,7 +75,7 @@ typedef struct fk_boot_options {
                                     several processes (parallel.h); NULL: here */
 } fk_boot_options;
 
-fk_boot_options fk_boot_default_options(void);
+FK_API fk_boot_options fk_boot_default_options(void);
 
 typedef struct fk_boot_result {
     double estimate;      /* the statistic on the original sets */
@@ -89,25 +91,25 @@ typedef fk_status (*fk_boot_statistic)(const fk_features *x, const fk_features *
                                        double *value, fk_error *e);
 
 /* y may be NULL. values (optional) receives the B replicates in draw order. */
-fk_status fk_bootstrap(const fk_features *x, const fk_features *y, fk_boot_statistic fn,
-                       void *ctx, const fk_boot_options *opt, fk_boot_result *r,
-                       double *values, fk_error *e);
+FK_API fk_status fk_bootstrap(const fk_features *x, const fk_features *y, fk_boot_statistic fn,
+                              void *ctx, const fk_boot_options *opt, fk_boot_result *r,
+                              double *values, fk_error *e);
 
-fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
-                          const fk_boot_options *opt, fk_boot_result *r, double *values,
-                          fk_error *e);
+FK_API fk_status fk_bootstrap_fd(const fk_features *x, const fk_features *y,
+                                 const fk_boot_options *opt, fk_boot_result *r, double *values,
+                                 fk_error *e);
 
 /* Replicates first .. first + count - 1 of fk_bootstrap_fd (the draws of
  * the earlier ones are made and discarded, so replicate b is the same
  * whoever computes it) into values[0..count): how processes share them. */
-fk_status fk_bootstrap_fd_replicates(const fk_features *x, const fk_features *y,
-                                     const fk_boot_options *opt, int first, int count,
-                                     double *values, fk_error *e);
+FK_API fk_status fk_bootstrap_fd_replicates(const fk_features *x, const fk_features *y,
+                                            const fk_boot_options *opt, int first, int count,
+                                            double *values, fk_error *e);
 
 /* The statistic fk_bootstrap_fd computes, usable with fk_bootstrap (ctx: a
  * const fk_fd_options * or NULL): FD of the two sets' mean and covariance. */
-fk_status fk_boot_stat_fd(const fk_features *x, const fk_features *y, void *ctx,
-                          double *value, fk_error *e);
+FK_API fk_status fk_boot_stat_fd(const fk_features *x, const fk_features *y, void *ctx,
+                                 double *value, fk_error *e);
 
 /* One side known only by its statistics (a stats file, an ADM reference
  * batch): FD between the rows of set x and the fixed (mu, sigma); y is not
@@ -118,11 +120,11 @@ typedef struct fk_boot_fixed_stats {
     int fixed_first;   /* 1: FD(fixed, rows), 0: FD(rows, fixed) */
 } fk_boot_fixed_stats;
 
-fk_status fk_boot_stat_fd_fixed(const fk_features *x, const fk_features *y, void *ctx,
-                                double *value, fk_error *e);
+FK_API fk_status fk_boot_stat_fd_fixed(const fk_features *x, const fk_features *y, void *ctx,
+                                       double *value, fk_error *e);
 
 /* numpy.percentile(values, 100*q) with linear interpolation; sorts values. */
-double fk_percentile_sorted_inplace(double *values, int n, double q);
+FK_API double fk_percentile_sorted_inplace(double *values, int n, double q);
 
 #ifdef __cplusplus
 }

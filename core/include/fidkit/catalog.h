@@ -5,6 +5,8 @@
 #ifndef FIDKIT_CATALOG_H
 #define FIDKIT_CATALOG_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "config.h"
 #include "error.h"
@@ -34,22 +36,22 @@ typedef struct fk_catalog {
 
 /* The files of the given configs (paths), or of every installed config
  * when n is 0. Looks files up without fetching anything. */
-fk_status fk_catalog_open(const char *const *configs, int n, fk_catalog *out, fk_error *e);
-void fk_catalog_free(fk_catalog *c);
+FK_API fk_status fk_catalog_open(const char *const *configs, int n, fk_catalog *out, fk_error *e);
+FK_API void fk_catalog_free(fk_catalog *c);
 
 /* The entries NAME stands for: a config's files (by name or path), or
  * every entry of that file name. Writes at most cap indices; returns how many. */
-int fk_catalog_select(const fk_catalog *c, const char *name, int *pick, int cap);
+FK_API int fk_catalog_select(const fk_catalog *c, const char *name, int *pick, int cap);
 
 /* Fetches entry i (checked against its SHA-256) and updates its path. */
-fk_status fk_catalog_fetch(fk_catalog *c, int i, const fk_fetch_options *o, int *fetched,
-                           fk_error *e);
+FK_API fk_status fk_catalog_fetch(fk_catalog *c, int i, const fk_fetch_options *o, int *fetched,
+                                  fk_error *e);
 
 /* The SHA-256 of entry i's file on disk (got, 65 bytes); FK_ERR_IO when missing. */
-fk_status fk_catalog_hash(const fk_catalog *c, int i, char *got, fk_error *e);
+FK_API fk_status fk_catalog_hash(const fk_catalog *c, int i, char *got, fk_error *e);
 
 /* {"search_path", "cache", "files": [{config, config_path, file, kind, size, sha256, source, path}]} */
-char *fk_catalog_json(const fk_catalog *c, int pretty);
+FK_API char *fk_catalog_json(const fk_catalog *c, int pretty);
 
 #ifdef __cplusplus
 }

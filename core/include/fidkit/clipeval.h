@@ -9,6 +9,8 @@
 #ifndef FIDKIT_CLIPEVAL_H
 #define FIDKIT_CLIPEVAL_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "defaults.h"
@@ -37,12 +39,12 @@ typedef struct fk_clip_options {
     uint64_t seed;               /* 2020 */
 } fk_clip_options;
 
-fk_clip_options fk_clip_default_options(void);
+FK_API fk_clip_options fk_clip_default_options(void);
 
 /* CLIP-Score of the pairs of a CSV or JSONL manifest: results "clip_score"
  * (and "refclip_score" with references), tagged with the image tower's tag. */
-fk_status fk_clipscore_evaluate(const char *manifest, const fk_clip_options *o, fk_results *out,
-                                fk_error *e);
+FK_API fk_status fk_clipscore_evaluate(const char *manifest, const fk_clip_options *o, fk_results *out,
+                                       fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,8 @@
 #ifndef FIDKIT_CLIPSCORE_H
 #define FIDKIT_CLIPSCORE_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 
@@ -39,14 +41,14 @@ typedef enum fk_clipscore_convention {
 #define FK_CLIPSCORE_HESSEL_PREFIX "A photo depicts "
 
 /* "hessel", "torchmetrics". */
-const char *fk_clipscore_convention_name(fk_clipscore_convention c);
+FK_API const char *fk_clipscore_convention_name(fk_clipscore_convention c);
 /* Accepts the names above; FK_ERR_ARG naming the known ones otherwise. */
-fk_status fk_clipscore_convention_parse(const char *name, fk_clipscore_convention *c, fk_error *e);
+FK_API fk_status fk_clipscore_convention_parse(const char *name, fk_clipscore_convention *c, fk_error *e);
 
 /* Cosine of two d-vectors in double. FK_ERR_NUMERIC when either has zero
  * norm or a value is not finite (naming `what`). */
-fk_status fk_cosine(const float *a, const float *b, int d, const char *what, double *out,
-                    fk_error *e);
+FK_API fk_status fk_cosine(const float *a, const float *b, int d, const char *what, double *out,
+                           fk_error *e);
 
 typedef struct fk_clipscore_result {
     fk_clipscore_convention convention;
@@ -63,18 +65,18 @@ typedef struct fk_clipscore_result {
 /* n pairs of rows image[i], text[i] (d floats each). per_pair and cosine (n
  * values each, may be NULL) receive each pair's value in the convention and
  * its cosine. */
-fk_status fk_clipscore(const float *image, const float *text, int64_t n, int d,
-                       fk_clipscore_convention c, double *per_pair, double *cosine,
-                       fk_clipscore_result *r, fk_error *e);
+FK_API fk_status fk_clipscore(const float *image, const float *text, int64_t n, int d,
+                              fk_clipscore_convention c, double *per_pair, double *cosine,
+                              fk_clipscore_result *r, fk_error *e);
 
 /* RefCLIP-S (hessel convention only): after fk_clipscore filled r and
  * per_pair, the references of pair i are rows ref_off[i] .. ref_off[i+1]-1
  * of refs (d floats each; a pair without references counts a reference
  * cosine of 0, so its RefCLIP-S is 0). ref_cos and ref_per (n each, may be
  * NULL) receive max(max_r cos, 0) and RefCLIP-S per pair. */
-fk_status fk_refclipscore(const float *text, const double *clip_s, int64_t n, int d,
-                          const float *refs, const int64_t *ref_off, double *ref_cos,
-                          double *ref_per, fk_clipscore_result *r, fk_error *e);
+FK_API fk_status fk_refclipscore(const float *text, const double *clip_s, int64_t n, int d,
+                                 const float *refs, const int64_t *ref_off, double *ref_cos,
+                                 double *ref_per, fk_clipscore_result *r, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,8 @@
 #ifndef FIDKIT_CMMD_H
 #define FIDKIT_CMMD_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "features.h"
@@ -32,7 +34,7 @@ typedef struct fk_cmmd_options {
     int64_t block_rows, block_cols; /* tile, 0: 1024 x 4096 */
 } fk_cmmd_options;
 
-fk_cmmd_options fk_cmmd_default_options(void);
+FK_API fk_cmmd_options fk_cmmd_default_options(void);
 
 typedef struct fk_cmmd_result {
     double cmmd;      /* scale * mmd2 */
@@ -40,8 +42,8 @@ typedef struct fk_cmmd_result {
 } fk_cmmd_result;
 
 /* x: reference embeddings, y: generated ones (the formula is symmetric). */
-fk_status fk_cmmd(const fk_features *x, const fk_features *y, const fk_cmmd_options *opt,
-                  fk_cmmd_result *r, fk_error *e);
+FK_API fk_status fk_cmmd(const fk_features *x, const fk_features *y, const fk_cmmd_options *opt,
+                         fk_cmmd_result *r, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,8 @@
 #ifndef FIDKIT_CONFIG_H
 #define FIDKIT_CONFIG_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "resize.h"
@@ -94,13 +96,13 @@ typedef struct fk_config {
     fk_config_option options[FK_CONFIG_MAX_OPTIONS];
 } fk_config;
 
-fk_status fk_config_load(const char *path, fk_config *c, fk_error *e);
+FK_API fk_status fk_config_load(const char *path, fk_config *c, fk_error *e);
 
 /* Resolves a config given by path or by name ("inception_v3_random", with or
  * without ".yaml"): an existing file as given, else in $FIDKIT_CONFIG_PATH
  * (a colon list), the install's share/fidkit/configs, and the source tree's
  * configs/ folder of a build. */
-fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e);
+FK_API fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e);
 
 /* Finds the weights file (see above). When it is missing, the config gives
  * its source and sha256, and auto-fetch is on (fk_fetch_auto(): the
@@ -109,44 +111,44 @@ fk_status fk_config_find(const char *name, char *out, size_t n, fk_error *e);
  * cache first (fidkit/fetch.h). Otherwise FK_ERR_IO with a message that says
  * where fidkit looked, where the file comes from, how to fetch it and how to
  * use the random backbone instead. */
-fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_error *e);
+FK_API fk_status fk_config_weights_path(const fk_config *c, char *out, size_t n, fk_error *e);
 
 /* The same for a side file or any other file looked for as weights are: name
  * is a bare name (searched as above), an absolute path, or a path relative to
  * the config's folder. A bare name that is one of c's side_files is fetched
  * as the weights are. */
-fk_status fk_config_file_path(const fk_config *c, const char *name, char *out, size_t n,
-                              fk_error *e);
+FK_API fk_status fk_config_file_path(const fk_config *c, const char *name, char *out, size_t n,
+                                     fk_error *e);
 
 /* The folders a bare weights name is looked for in, in order, as a colon
  * list: $FIDKIT_WEIGHTS_PATH, the cache ($XDG_CACHE_HOME/fidkit, else
  * ~/.cache/fidkit), /usr/share/fidkit/weights, then (if c is not NULL) the
  * config's folder. */
-void fk_weights_search_path(const fk_config *c, char *out, size_t n);
+FK_API void fk_weights_search_path(const fk_config *c, char *out, size_t n);
 
 /* Where fetched files go: the first folder of $FIDKIT_WEIGHTS_PATH that
  * exists and is writable, else the cache (created if missing), else
  * /usr/share/fidkit/weights if writable. Never the config's folder. */
-fk_status fk_weights_cache_dir(char *out, size_t n, fk_error *e);
+FK_API fk_status fk_weights_cache_dir(char *out, size_t n, fk_error *e);
 
 /* Every config on the config search path of fk_config_find, by name, the
  * first of each name: *paths is a malloc'ed array of malloc'ed paths (free
  * with fk_config_list_free). */
-fk_status fk_config_list(char ***paths, int *n, fk_error *e);
-void fk_config_list_free(char **paths, int n);
+FK_API fk_status fk_config_list(char ***paths, int *n, fk_error *e);
+FK_API void fk_config_list_free(char **paths, int n);
 
 /* The tag of features from this config; weights_sha256 is the SHA-256
  * actually measured on the weights file (NULL for random weights). */
-void fk_config_tag(const fk_config *c, const char *weights_sha256, fk_tag *t);
+FK_API void fk_config_tag(const fk_config *c, const char *weights_sha256, fk_tag *t);
 
 /* Images per forward pass for this config's device: cuda_batch_size (else
  * FK_CUDA_DEFAULT_BATCH) on "cuda"/"cuda:N", batch_size (else 50)
  * otherwise. Give it a backbone's config (fk_backbone_config), whose device
  * is resolved ("auto" is then "cpu" or "cuda:N"). */
-int fk_config_batch_size(const fk_config *c);
+FK_API int fk_config_batch_size(const fk_config *c);
 
 /* SHA-256 of a file as 64 hex digits. */
-fk_status fk_sha256_file(const char *path, char hex[65], fk_error *e);
+FK_API fk_status fk_sha256_file(const char *path, char hex[65], fk_error *e);
 
 #ifdef __cplusplus
 }

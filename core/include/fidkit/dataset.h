@@ -31,6 +31,8 @@
 #ifndef FIDKIT_DATASET_H
 #define FIDKIT_DATASET_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "image.h"
@@ -65,27 +67,27 @@ typedef struct fk_dataset_listing {
                                item name in order */
 } fk_dataset_listing;
 
-fk_dataset_options fk_dataset_default_options(void);
+FK_API fk_dataset_options fk_dataset_default_options(void);
 
-fk_status fk_dataset_open(const char *path, const fk_dataset_options *o, fk_dataset **ds,
-                          fk_error *e);
-void fk_dataset_close(fk_dataset *ds);
+FK_API fk_status fk_dataset_open(const char *path, const fk_dataset_options *o, fk_dataset **ds,
+                                 fk_error *e);
+FK_API void fk_dataset_close(fk_dataset *ds);
 
-int64_t fk_dataset_size(const fk_dataset *ds);
+FK_API int64_t fk_dataset_size(const fk_dataset *ds);
 /* The listing and this dataset's share of it. */
-const fk_dataset_listing *fk_dataset_listing_of(const fk_dataset *ds);
-const char *fk_dataset_kind(const fk_dataset *ds);   /* "folder", "zip", "npz", ... */
-const char *fk_dataset_path(const fk_dataset *ds);
+FK_API const fk_dataset_listing *fk_dataset_listing_of(const fk_dataset *ds);
+FK_API const char *fk_dataset_kind(const fk_dataset *ds);   /* "folder", "zip", "npz", ... */
+FK_API const char *fk_dataset_path(const fk_dataset *ds);
 /* For messages and reports: the relative path (folder), the path as written
  * (list, manifest), the member (zip) or "arr_0[17]" with the row in the file
  * (npz; "name.npy[17]" for an .npy). NULL when i is out of range. */
-const char *fk_dataset_item_name(const fk_dataset *ds, int64_t i);
+FK_API const char *fk_dataset_item_name(const fk_dataset *ds, int64_t i);
 /* The caption of item i of a manifest, else NULL. */
-const char *fk_dataset_caption(const fk_dataset *ds, int64_t i);
+FK_API const char *fk_dataset_caption(const fk_dataset *ds, int64_t i);
 
 /* Decodes item i to RGB. Safe to call from several threads at once; cheapest
  * in increasing i. Errors name the dataset item and the reason. */
-fk_status fk_dataset_load(fk_dataset *ds, int64_t i, fk_image *out, fk_error *e);
+FK_API fk_status fk_dataset_load(fk_dataset *ds, int64_t i, fk_image *out, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include "error.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,15 +39,15 @@ typedef enum fk_device_kind { FK_DEVICE_CPU, FK_DEVICE_CUDA, FK_DEVICE_AUTO } fk
 /* Syntax only: "cpu", "cuda" (index 0), "cuda:N" (0 <= N < 1000), "auto"
  * (index -1). FK_ERR_ARG naming the string otherwise. kind/index may be
  * NULL. */
-fk_status fk_device_parse(const char *s, fk_device_kind *kind, int *index, fk_error *e);
+FK_API fk_status fk_device_parse(const char *s, fk_device_kind *kind, int *index, fk_error *e);
 
 /* "fp32", "tf32" or "bf16"; FK_ERR_ARG otherwise. */
-fk_status fk_precision_parse(const char *s, fk_error *e);
+FK_API fk_status fk_precision_parse(const char *s, fk_error *e);
 
 /* Resolves device and precision for the plugin called plugin_name (loaded
  * by name from the search path) as fk_backbone_open does, into out
  * ("cpu", "cuda:N"): for `fidkit` to check before it starts. */
-fk_status fk_device_resolve(const char *plugin_name, const char *device, const char *precision,
+FK_API fk_status fk_device_resolve(const char *plugin_name, const char *device, const char *precision,
                             char *out, size_t n, fk_error *e);
 
 /* What the torch runtime offers, as the JSON object of the shim's
@@ -54,19 +55,19 @@ fk_status fk_device_resolve(const char *plugin_name, const char *device, const c
  * "devices": [...]}), from the first loaded plugin that links the shim
  * (plugins on the search path are loaded when none is). FK_ERR_PLUGIN when
  * no plugin links it. */
-fk_status fk_torch_runtime(char *json, size_t n, fk_error *e);
+FK_API fk_status fk_torch_runtime(char *json, size_t n, fk_error *e);
 
 /* 1 if the loaded plugin p links the torch shim (it can run on CUDA when
  * the shim's libtorch has it). */
 struct fk_plugin;
-int fk_plugin_links_torch(const struct fk_plugin *p);
+FK_API int fk_plugin_links_torch(const struct fk_plugin *p);
 
 /* For an opened backbone on a CUDA device: the torch shim's pinned host
  * allocator (fkt_host_alloc/fkt_host_free), which fk_extract gives the
  * loader for its batch buffer. 0 and NULLs otherwise (CPU: malloc, as
  * ever). */
 struct fk_backbone;
-int fk_backbone_pinned_allocator(const struct fk_backbone *b, void *(**alloc)(size_t),
+FK_API int fk_backbone_pinned_allocator(const struct fk_backbone *b, void *(**alloc)(size_t),
                                  void (**release)(void *));
 
 #ifdef __cplusplus

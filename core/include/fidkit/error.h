@@ -7,6 +7,8 @@
 #ifndef FIDKIT_ERROR_H
 #define FIDKIT_ERROR_H
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -33,21 +35,21 @@ typedef struct fk_error {
 
 /* Sets *e (if not NULL) and returns code, so that `return fk_fail(...)` reads
  * naturally. */
-fk_status fk_fail(fk_error *e, fk_status code, const char *fmt, ...)
+FK_API fk_status fk_fail(fk_error *e, fk_status code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
 /* Prefixes the message already in *e with "context: " (file names, indices). */
-fk_status fk_fail_prefix(fk_error *e, const char *fmt, ...)
+FK_API fk_status fk_fail_prefix(fk_error *e, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-void fk_error_clear(fk_error *e);
-const char *fk_status_name(fk_status s);
+FK_API void fk_error_clear(fk_error *e);
+FK_API const char *fk_status_name(fk_status s);
 
 #ifdef __cplusplus
 }

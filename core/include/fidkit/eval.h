@@ -16,6 +16,8 @@
 #ifndef FIDKIT_EVAL_H
 #define FIDKIT_EVAL_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "defaults.h"
@@ -48,9 +50,9 @@ typedef enum fk_metric {
 
 #define FK_METRIC_BIT(m) (1u << (m))
 
-const char *fk_metric_name(fk_metric m);
+FK_API const char *fk_metric_name(fk_metric m);
 /* "fid,kid,pr" to a bit mask; an unknown name is FK_ERR_ARG listing them. */
-fk_status fk_metric_parse_list(const char *list, unsigned *mask, fk_error *e);
+FK_API fk_status fk_metric_parse_list(const char *list, unsigned *mask, fk_error *e);
 
 /* One side of the comparison: exactly one of path, stats, sets. */
 typedef struct fk_eval_input {
@@ -80,7 +82,7 @@ typedef struct fk_eval_options {
     fk_fd_options fd;
 } fk_eval_options;
 
-fk_eval_options fk_eval_default_options(void);
+FK_API fk_eval_options fk_eval_default_options(void);
 
 typedef struct fk_interval {
     int present;
@@ -131,20 +133,20 @@ typedef struct fk_results {
 } fk_results;
 
 /* inputs: 2 (real, generated) or, for IS alone, 1. */
-fk_status fk_evaluate(const fk_eval_input *inputs, int n_inputs, const fk_eval_options *opt,
-                      fk_results *out, fk_error *e);
-void fk_results_free(fk_results *r);
+FK_API fk_status fk_evaluate(const fk_eval_input *inputs, int n_inputs, const fk_eval_options *opt,
+                             fk_results *out, fk_error *e);
+FK_API void fk_results_free(fk_results *r);
 
 /* Appends one result (copied); for front ends that compute a metric
  * themselves through score.h (clipscore, adm). */
-fk_status fk_results_add(fk_results *r, const fk_result *item, fk_error *e);
-fk_result fk_result_init(const char *metric, const char *name, const fk_tag *tag);
+FK_API fk_status fk_results_add(fk_results *r, const fk_result *item, fk_error *e);
+FK_API fk_result fk_result_init(const char *metric, const char *name, const fk_tag *tag);
 
 /* The "fidkit-result/1" JSON of r (malloc'ed; free with free()). command
  * names the front end ("score"); pretty: indented. NULL when out of memory. */
-char *fk_results_json(const fk_results *r, const char *command, int pretty);
+FK_API char *fk_results_json(const fk_results *r, const char *command, int pretty);
 /* {"schema": ..., "error": {"message", "status", "exit_code"}} */
-char *fk_error_json(const fk_error *e, const char *command, int exit_code, int pretty);
+FK_API char *fk_error_json(const fk_error *e, const char *command, int exit_code, int pretty);
 
 /* ---- the ADM evaluator's five numbers --------------------------------- */
 
@@ -154,27 +156,27 @@ char *fk_error_json(const fk_error *e, const char *command, int exit_code, int p
  * sample batch. The reference statistics carry no tag: they are taken as
  * measured by the backbone of o (the ADM evaluator's network, config
  * inception_v3_fid_tf), which is what asking for the ADM numbers asserts. */
-fk_status fk_adm_evaluate(const char *reference, const char *sample, const fk_eval_options *o,
-                          fk_results *out, fk_error *e);
+FK_API fk_status fk_adm_evaluate(const char *reference, const char *sample, const fk_eval_options *o,
+                                 fk_results *out, fk_error *e);
 
 /* ---- one dataset through a backbone (fidkit stats, fidkit extract) ---- */
 
 /* The tagged stats of a dataset's main output (o: backbone, extract). */
-fk_status fk_dataset_stats(const char *dataset, const fk_eval_options *o, fk_stats *out,
-                           int64_t *skipped, char **provenance_json, fk_error *e);
+FK_API fk_status fk_dataset_stats(const char *dataset, const fk_eval_options *o, fk_stats *out,
+                                  int64_t *skipped, char **provenance_json, fk_error *e);
 /* The tagged rows of outputs (NULL: the config's) of a dataset; *n_sets
  * filled (at most 16). */
-fk_status fk_dataset_features(const char *dataset, const fk_eval_options *o,
-                              const char *const *outputs, int n_outputs, fk_featset *sets,
-                              int *n_sets, char **provenance_json, fk_error *e);
+FK_API fk_status fk_dataset_features(const char *dataset, const fk_eval_options *o,
+                                     const char *const *outputs, int n_outputs, fk_featset *sets,
+                                     int *n_sets, char **provenance_json, fk_error *e);
 /* The metadata a stats or features file records beside its tags: dataset,
  * config, preprocessing, skipped images (malloc'ed JSON object). */
-char *fk_provenance_json(const fk_config *c, const char *dataset, int64_t skipped);
+FK_API char *fk_provenance_json(const fk_config *c, const char *dataset, int64_t skipped);
 
 /* The --json of a command that wrote a file: schema, file, and each
  * output's n, d and tag. */
-char *fk_written_json(const char *command, const char *path, const fk_featset *sets, int n,
-                      const fk_stats *stats, int64_t skipped, int pretty);
+FK_API char *fk_written_json(const char *command, const char *path, const fk_featset *sets, int n,
+                             const fk_stats *stats, int64_t skipped, int pretty);
 
 #ifdef __cplusplus
 }

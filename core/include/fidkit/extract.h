@@ -5,6 +5,8 @@
 #ifndef FIDKIT_EXTRACT_H
 #define FIDKIT_EXTRACT_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "dataset.h"
 #include "error.h"
@@ -13,6 +15,7 @@
 #include "moments.h"
 #include "parallel.h"
 #include "partials.h"
+#include "perturb.h"
 #include "registry.h"
 #include "stats.h"
 #include "tag.h"
@@ -32,9 +35,16 @@ typedef struct fk_extract_options {
     void *progress_user;
     /* Several processes share the work (parallel.h); NULL: this one alone. */
     const fk_parallel *parallel;
+    /* Images disturbed as they are decoded (perturb.h; kind NONE or level 0:
+     * none), each by its index in the whole listing, so shards and ranks
+     * draw what one process draws. Data, not a hook, so it travels to other
+     * ranks. Contamination replaces items by those of the dataset
+     * `contaminant`. Not with loader.hook. */
+    fk_perturbation perturb;
+    const char *contaminant;
 } fk_extract_options;
 
-fk_extract_options fk_extract_default_options(void);
+FK_API fk_extract_options fk_extract_default_options(void);
 
 typedef struct fk_feature_set {
     fk_tag tag;
@@ -52,17 +62,17 @@ typedef struct fk_feature_set {
  * they do not depend on batch sizes, threads or how the listing is shared
  * among processes. A shard (o->dataset.shard_count > 0) may be empty: its
  * sets then have n = 0 and no partials. */
-fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_options *o,
-                     fk_feature_set *sets, fk_error *e);
-void fk_feature_set_free(fk_feature_set *s);
+FK_API fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_options *o,
+                            fk_feature_set *sets, fk_error *e);
+FK_API void fk_feature_set_free(fk_feature_set *s);
 
 /* Moves the kept rows of an extraction into a tagged feature set (s->rows
  * becomes NULL); source names the dataset. */
-fk_status fk_featset_take(fk_feature_set *s, const char *source, fk_featset *out, fk_error *e);
+FK_API fk_status fk_featset_take(fk_feature_set *s, const char *source, fk_featset *out, fk_error *e);
 
 /* mean, covariance, N and tag of a feature set, as a stats file holds them.
  * The caller frees with fk_stats_free. */
-fk_status fk_feature_set_stats(const fk_feature_set *s, fk_stats *out, fk_error *e);
+FK_API fk_status fk_feature_set_stats(const fk_feature_set *s, fk_stats *out, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,8 @@
 #ifndef FIDKIT_FDINF_H
 #define FIDKIT_FDINF_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "features.h"
@@ -32,7 +34,7 @@ typedef struct fk_fdinf_options {
     fk_fd_options fd;
 } fk_fdinf_options;
 
-fk_fdinf_options fk_fdinf_default_options(void);
+FK_API fk_fdinf_options fk_fdinf_default_options(void);
 
 typedef struct fk_fdinf_result {
     double fd_inf;         /* the intercept */
@@ -42,18 +44,18 @@ typedef struct fk_fdinf_result {
 } fk_fdinf_result;
 
 /* The subset sizes for n2 generated rows (num_points entries). */
-fk_status fk_fdinf_sizes(int64_t n2, const fk_fdinf_options *opt, int64_t *sizes, fk_error *e);
+FK_API fk_status fk_fdinf_sizes(int64_t n2, const fk_fdinf_options *opt, int64_t *sizes, fk_error *e);
 
 /* Reference given as statistics (mean d, covariance d x d) of the full set.
  * sizes and fds (optional, num_points entries) receive each point. */
-fk_status fk_fd_infinity_stats(int d, const double *mu_ref, const double *sigma_ref,
-                               const fk_features *generated, const fk_fdinf_options *opt,
-                               fk_fdinf_result *r, int64_t *sizes, double *fds, fk_error *e);
+FK_API fk_status fk_fd_infinity_stats(int d, const double *mu_ref, const double *sigma_ref,
+                                      const fk_features *generated, const fk_fdinf_options *opt,
+                                      fk_fdinf_result *r, int64_t *sizes, double *fds, fk_error *e);
 
 /* Same with the reference given as rows (its moments are computed here). */
-fk_status fk_fd_infinity(const fk_features *reference, const fk_features *generated,
-                         const fk_fdinf_options *opt, fk_fdinf_result *r, int64_t *sizes,
-                         double *fds, fk_error *e);
+FK_API fk_status fk_fd_infinity(const fk_features *reference, const fk_features *generated,
+                                const fk_fdinf_options *opt, fk_fdinf_result *r, int64_t *sizes,
+                                double *fds, fk_error *e);
 
 #ifdef __cplusplus
 }

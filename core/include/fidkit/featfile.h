@@ -9,6 +9,8 @@
 #ifndef FIDKIT_FEATFILE_H
 #define FIDKIT_FEATFILE_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "featset.h"
@@ -20,16 +22,16 @@ extern "C" {
 
 /* Writes sets[0] as `feats` and sets[1..n) as `feats_LAYER`, atomically.
  * extra_json (may be NULL) is merged into the metadata. */
-fk_status fk_featfile_write(const char *path, const fk_featset *sets, int n,
-                            const char *extra_json, fk_error *e);
+FK_API fk_status fk_featfile_write(const char *path, const fk_featset *sets, int n,
+                                   const char *extra_json, fk_error *e);
 
 /* Whether path is a features file (an .npz with `feats`). */
-int fk_featfile_is(const char *path);
+FK_API int fk_featfile_is(const char *path);
 
 /* Reads the member holding output `layer` (NULL: `feats`) into rows
  * (malloc'ed, n x d) with its tag; has_tag is 0 for clean-fid files. */
-fk_status fk_featfile_read(const char *path, const char *layer, float **rows, int64_t *n,
-                           int *d, fk_tag *tag, int *has_tag, fk_error *e);
+FK_API fk_status fk_featfile_read(const char *path, const char *layer, float **rows, int64_t *n,
+                                  int *d, fk_tag *tag, int *has_tag, fk_error *e);
 
 #ifdef __cplusplus
 }

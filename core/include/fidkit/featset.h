@@ -14,6 +14,8 @@
 #ifndef FIDKIT_FEATSET_H
 #define FIDKIT_FEATSET_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "features.h"
@@ -37,21 +39,21 @@ typedef struct fk_featset {
 
 /* Copies n x d rows computed elsewhere (a user's own model) under the tag
  * the caller declares. Rows must be finite; source may be NULL ("memory"). */
-fk_status fk_featset_from_rows(const float *rows, int64_t n, int d, const fk_tag *tag,
-                               const char *source, fk_featset *out, fk_error *e);
+FK_API fk_status fk_featset_from_rows(const float *rows, int64_t n, int d, const fk_tag *tag,
+                                      const char *source, fk_featset *out, fk_error *e);
 
 /* Reads the member of a features file holding output `layer` (NULL: the main
  * `feats`). An untagged file (clean-fid) takes `assumed` when it is not NULL
  * and stays untagged otherwise. */
-fk_status fk_featset_read(const char *path, const char *layer, const fk_tag *assumed,
-                          fk_featset *out, fk_error *e);
+FK_API fk_status fk_featset_read(const char *path, const char *layer, const fk_tag *assumed,
+                                 fk_featset *out, fk_error *e);
 
 /* Writes sets[0] as `feats` and the others as `feats_LAYER`, atomically;
  * every set must be tagged and have the same n. */
-fk_status fk_featset_write(const char *path, const fk_featset *sets, int n,
-                           const char *extra_json, fk_error *e);
+FK_API fk_status fk_featset_write(const char *path, const fk_featset *sets, int n,
+                                  const char *extra_json, fk_error *e);
 
-void fk_featset_free(fk_featset *s);
+FK_API void fk_featset_free(fk_featset *s);
 
 /* A read-only view of the rows for the kernels (fidkit/features.h). */
 static inline fk_features fk_featset_view(const fk_featset *s)
@@ -60,7 +62,7 @@ static inline fk_features fk_featset_view(const fk_featset *s)
 }
 
 /* The untagged-input message every metric gives: FK_ERR_TAG naming the set. */
-fk_status fk_featset_require_tag(const fk_featset *s, fk_error *e);
+FK_API fk_status fk_featset_require_tag(const fk_featset *s, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,8 @@
 #ifndef FIDKIT_FEATURES_H
 #define FIDKIT_FEATURES_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 
@@ -30,13 +32,13 @@ static inline fk_features fk_features_view(const float *x, int64_t n, int d)
 /* Checks a view before a metric touches it: non-NULL data, d >= 1, at least
  * min_rows rows, every value finite (a NaN or Inf is named by row and
  * column). `what` names the set in the message ("KID: generated features"). */
-fk_status fk_features_check(const fk_features *f, const char *what, int64_t min_rows,
-                            fk_error *e);
+FK_API fk_status fk_features_check(const fk_features *f, const char *what, int64_t min_rows,
+                                   fk_error *e);
 
 /* Both views, plus equal dimensions. */
-fk_status fk_features_check_pair(const fk_features *a, const char *what_a,
-                                 const fk_features *b, const char *what_b,
-                                 int64_t min_rows, fk_error *e);
+FK_API fk_status fk_features_check_pair(const fk_features *a, const char *what_a,
+                                        const fk_features *b, const char *what_b,
+                                        int64_t min_rows, fk_error *e);
 
 #ifdef __cplusplus
 }

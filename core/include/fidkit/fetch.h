@@ -23,6 +23,8 @@
 #ifndef FIDKIT_FETCH_H
 #define FIDKIT_FETCH_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
@@ -44,12 +46,12 @@ typedef struct fk_fetch_options {
 
 /* Defaults, then the environment above; progress is on when stderr is a
  * terminal. */
-void fk_fetch_options_init(fk_fetch_options *o);
+FK_API void fk_fetch_options_init(fk_fetch_options *o);
 
 /* 1 if FIDKIT_OFFLINE is set to anything but "" or "0". */
-int fk_fetch_offline(void);
+FK_API int fk_fetch_offline(void);
 /* 1 if FIDKIT_AUTO_FETCH=1 and not offline: the resolver may fetch. */
-int fk_fetch_auto(void);
+FK_API int fk_fetch_auto(void);
 
 /* Makes dest the file url names, with SHA-256 sha256 (64 hex digits,
  * required: fidkit fetches nothing it cannot verify). size, if > 0, is the
@@ -59,21 +61,21 @@ int fk_fetch_auto(void);
  * call the file. Errors: FK_ERR_IO (offline, network, HTTP status, disk),
  * FK_ERR_FORMAT (the downloaded bytes have another SHA-256: both hashes are
  * named), FK_ERR_ARG (no or a bad sha256, a URL that is not http(s)). */
-fk_status fk_fetch_file(const char *name, const char *url, const char *sha256, int64_t size,
-                        const char *dest, const fk_fetch_options *o, int *fetched, fk_error *e);
+FK_API fk_status fk_fetch_file(const char *name, const char *url, const char *sha256, int64_t size,
+                               const char *dest, const fk_fetch_options *o, int *fetched, fk_error *e);
 
 /* Fetches a file config c names (its weights file, or one of its side files
  * by name) unless it is already on the weights search path: into the path
  * the config gives if it is a path, else into fk_weights_cache_dir(). out
  * gets where the file is; a file already there is verified. */
-fk_status fk_fetch_config_file(const fk_config *c, const char *name, const fk_fetch_options *o,
-                               char *out, size_t n, int *fetched, fk_error *e);
+FK_API fk_status fk_fetch_config_file(const fk_config *c, const char *name, const fk_fetch_options *o,
+                                      char *out, size_t n, int *fetched, fk_error *e);
 
 /* The URL or local file fetched for source under mirror ("" : source
  * itself); i picks the candidate (0, 1); returns 0 when there is no
  * candidate i. *local is set to 1 for a local file. */
-int fk_fetch_candidate(const char *source, const char *mirror, int i, char *out, size_t n,
-                       int *local);
+FK_API int fk_fetch_candidate(const char *source, const char *mirror, int i, char *out, size_t n,
+                              int *local);
 
 #ifdef __cplusplus
 }

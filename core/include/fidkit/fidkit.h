@@ -2,6 +2,8 @@
 #ifndef FIDKIT_H
 #define FIDKIT_H
 
+#include "export.h"
+
 #include "error.h"
 #include "array.h"
 #include "fileio.h"
@@ -43,7 +45,7 @@ extern "C" {
 #endif
 
 /* "0.1.0" */
-const char *fk_version(void);
+FK_API const char *fk_version(void);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,8 @@
 #ifndef FIDKIT_FRECHET_H
 #define FIDKIT_FRECHET_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 
@@ -43,7 +45,7 @@ typedef struct fk_fd_options {
     int single_precision;
 } fk_fd_options;
 
-fk_fd_options fk_fd_default_options(void);
+FK_API fk_fd_options fk_fd_default_options(void);
 
 typedef struct fk_fd_result {
     double fd;            /* mean_term + trace_term, clamped at 0 (see clamped) */
@@ -62,9 +64,9 @@ typedef struct fk_fd_result {
 
 /* S1, S2: d x d symmetric, row-major (== column-major). Inputs are not
  * modified. */
-fk_status fk_frechet(int d, const double *mu1, const double *s1,
-                     const double *mu2, const double *s2,
-                     const fk_fd_options *opt, fk_fd_result *r, fk_error *e);
+FK_API fk_status fk_frechet(int d, const double *mu1, const double *s1,
+                            const double *mu2, const double *s2,
+                            const fk_fd_options *opt, fk_fd_result *r, fk_error *e);
 
 /* The same distance from factors of the covariances, S_i = B_i^T B_i with
  * B_i m_i x d (row-major): for a sample, the rows centred and divided by
@@ -76,17 +78,17 @@ fk_status fk_frechet(int d, const double *mu1, const double *s1,
  * d = 2048: milliseconds instead of a second). method is "factors"; rank
  * counts the singular values above min(m1, m2) * eps * the largest; rcond,
  * swapped and the negative-eigenvalue fields are 0. */
-fk_status fk_frechet_factors(int d, const double *mu1, const double *b1, int64_t m1,
-                             const double *mu2, const double *b2, int64_t m2,
-                             fk_fd_result *r, fk_error *e);
+FK_API fk_status fk_frechet_factors(int d, const double *mu1, const double *b1, int64_t m1,
+                                    const double *mu2, const double *b2, int64_t m2,
+                                    fk_fd_result *r, fk_error *e);
 
 /* 1 when the factor route costs less than moments and an O(d^3) Fréchet
  * distance for sets of n1 and n2 rows (rough flop counts of both). */
-int fk_frechet_prefer_factors(int64_t n1, int64_t n2, int d);
+FK_API int fk_frechet_prefer_factors(int64_t n1, int64_t n2, int d);
 
 /* Ill-conditioning worth a line in a report: rcond < 1e-12 or negative
  * eigenvalues beyond rounding, or a rank below d. */
-int fk_fd_ill_conditioned(const fk_fd_result *r, int d);
+FK_API int fk_fd_ill_conditioned(const fk_fd_result *r, int d);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,8 @@
 #ifndef FIDKIT_IMAGE_H
 #define FIDKIT_IMAGE_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
@@ -39,6 +41,8 @@ typedef struct fk_image {
 } fk_image;
 
 #define FK_DEFAULT_MAX_PIXELS 89478485LL /* PIL's Image.MAX_IMAGE_PIXELS */
+/* fk_image_load reads regular files of at most this many bytes. */
+#define FK_IMAGE_MAX_FILE_BYTES ((size_t)256 << 20)
 
 typedef struct fk_decode_options {
     int gray16_pil_clip;  /* 1: clip 16-bit greyscale at 255 like PIL */
@@ -46,16 +50,16 @@ typedef struct fk_decode_options {
                              2x its limit); 0 = FK_DEFAULT_MAX_PIXELS */
 } fk_decode_options;
 
-fk_decode_options fk_decode_default_options(void);
+FK_API fk_decode_options fk_decode_default_options(void);
 
 /* Decodes an encoded image held in memory (o may be NULL: defaults). name is
  * used in messages and, for TGA only, to pick the decoder. */
-fk_status fk_image_decode(const uint8_t *buf, size_t len, const char *name,
-                          const fk_decode_options *o, fk_image *out, fk_error *e);
+FK_API fk_status fk_image_decode(const uint8_t *buf, size_t len, const char *name,
+                                 const fk_decode_options *o, fk_image *out, fk_error *e);
 /* Reads the whole file at path (any size) and decodes it. */
-fk_status fk_image_load(const char *path, const fk_decode_options *o, fk_image *out,
-                        fk_error *e);
-void fk_image_free(fk_image *im);
+FK_API fk_status fk_image_load(const char *path, const fk_decode_options *o, fk_image *out,
+                               fk_error *e);
+FK_API void fk_image_free(fk_image *im);
 
 #ifdef __cplusplus
 }

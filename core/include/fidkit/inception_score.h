@@ -28,6 +28,8 @@
 #ifndef FIDKIT_INCEPTION_SCORE_H
 #define FIDKIT_INCEPTION_SCORE_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "features.h"
@@ -51,7 +53,7 @@ typedef struct fk_is_options {
     int64_t split_size;   /* ADM: 5000 */
 } fk_is_options;
 
-fk_is_options fk_is_default_options(fk_is_convention c);
+FK_API fk_is_options fk_is_default_options(fk_is_convention c);
 
 typedef struct fk_is_result {
     double mean;
@@ -63,13 +65,13 @@ typedef struct fk_is_result {
 } fk_is_result;
 
 /* "torch-fidelity", "adm", "fidkit" -> *c; -1 for another name. */
-int fk_is_convention_parse(const char *name, fk_is_convention *c);
+FK_API int fk_is_convention_parse(const char *name, fk_is_convention *c);
 
 /* logits: N x C. split_scores (optional) receives each split's score; it
  * needs room for r->splits entries: `splits` for torch-fidelity and fidkit,
  * ceil(N / split_size) for ADM. */
-fk_status fk_inception_score(const fk_features *logits, const fk_is_options *opt,
-                             fk_is_result *r, double *split_scores, fk_error *e);
+FK_API fk_status fk_inception_score(const fk_features *logits, const fk_is_options *opt,
+                                    fk_is_result *r, double *split_scores, fk_error *e);
 
 #ifdef __cplusplus
 }

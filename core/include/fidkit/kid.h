@@ -43,6 +43,8 @@
 #ifndef FIDKIT_KID_H
 #define FIDKIT_KID_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "features.h"
@@ -72,13 +74,13 @@ typedef struct fk_kid_options {
 } fk_kid_options;
 
 /* torch-fidelity's convention and defaults. */
-fk_kid_options fk_kid_default_options(void);
+FK_API fk_kid_options fk_kid_default_options(void);
 /* The defaults of convention c (100 subsets of 1000, seed 2020; clean-fid:
  * shrink_to_fit). */
-fk_kid_options fk_kid_convention_options(fk_kid_convention c);
+FK_API fk_kid_options fk_kid_convention_options(fk_kid_convention c);
 /* "torch-fidelity", "clean-fid", "torchmetrics", "fidkit" -> *c; -1 otherwise. */
-int fk_kid_convention_parse(const char *name, fk_kid_convention *c);
-const char *fk_kid_convention_name(fk_kid_convention c);
+FK_API int fk_kid_convention_parse(const char *name, fk_kid_convention *c);
+FK_API const char *fk_kid_convention_name(fk_kid_convention c);
 
 typedef struct fk_kid_result {
     double mean;
@@ -90,18 +92,18 @@ typedef struct fk_kid_result {
 } fk_kid_result;
 
 /* mmd2 (optional, `subsets` entries) receives each subset's estimate. */
-fk_status fk_kid(const fk_features *x, const fk_features *y, const fk_kid_options *opt,
-                 fk_kid_result *r, double *mmd2, fk_error *e);
+FK_API fk_status fk_kid(const fk_features *x, const fk_features *y, const fk_kid_options *opt,
+                        fk_kid_result *r, double *mmd2, fk_error *e);
 
 /* The subsets fk_kid draws: idx1 and idx2 hold subsets * m indices each
  * (subset s at [s*m, (s+1)*m)), m = the subset size fk_kid would use. */
-fk_status fk_kid_subset_indices(int64_t n1, int64_t n2, const fk_kid_options *opt,
-                                int64_t *idx1, int64_t *idx2, fk_error *e);
+FK_API fk_status fk_kid_subset_indices(int64_t n1, int64_t n2, const fk_kid_options *opt,
+                                       int64_t *idx1, int64_t *idx2, fk_error *e);
 
 /* One subset's unbiased MMD^2 on given row indices (m each, distinct). */
-fk_status fk_kid_mmd2(const fk_features *x, const int64_t *idx1, const fk_features *y,
-                      const int64_t *idx2, int64_t m, const fk_kid_options *opt,
-                      double *mmd2, fk_error *e);
+FK_API fk_status fk_kid_mmd2(const fk_features *x, const int64_t *idx1, const fk_features *y,
+                             const int64_t *idx2, int64_t m, const fk_kid_options *opt,
+                             double *mmd2, fk_error *e);
 
 #ifdef __cplusplus
 }

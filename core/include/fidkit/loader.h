@@ -5,6 +5,8 @@
 #ifndef FIDKIT_LOADER_H
 #define FIDKIT_LOADER_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "dataset.h"
 #include "error.h"
@@ -41,7 +43,7 @@ typedef struct fk_loader_options {
     void (*batch_free)(void *p);
 } fk_loader_options;
 
-fk_loader_options fk_loader_default_options(void);
+FK_API fk_loader_options fk_loader_default_options(void);
 
 /* Batches hold batch_size images except the last (pytorch-fid keeps the last
  * partial batch); with skip_bad, a batch's rows are the next good items. */
@@ -55,17 +57,17 @@ typedef struct fk_batch {
 typedef struct fk_loader fk_loader;
 
 /* ds and p must outlive the loader. Workers start at once. */
-fk_status fk_loader_open(fk_dataset *ds, const fk_preprocess *p, const fk_loader_options *o,
-                         fk_loader **l, fk_error *e);
+FK_API fk_status fk_loader_open(fk_dataset *ds, const fk_preprocess *p, const fk_loader_options *o,
+                                fk_loader **l, fk_error *e);
 /* The next batch in dataset order. An error (the first bad item without
  * skip_bad, naming it) is returned again by every later call. */
-fk_status fk_loader_next(fk_loader *l, fk_batch *b, fk_error *e);
+FK_API fk_status fk_loader_next(fk_loader *l, fk_batch *b, fk_error *e);
 /* Items skipped so far (skip_bad), and the message of the i-th. */
-int64_t fk_loader_skipped(const fk_loader *l);
-const char *fk_loader_skipped_reason(const fk_loader *l, int64_t i);
+FK_API int64_t fk_loader_skipped(const fk_loader *l);
+FK_API const char *fk_loader_skipped_reason(const fk_loader *l, int64_t i);
 /* Stops the workers (after the items they are working on) and frees
  * everything; fine at any point, also before the last batch. */
-void fk_loader_close(fk_loader *l);
+FK_API void fk_loader_close(fk_loader *l);
 
 #ifdef __cplusplus
 }

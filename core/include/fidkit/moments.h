@@ -9,6 +9,8 @@
 #ifndef FIDKIT_MOMENTS_H
 #define FIDKIT_MOMENTS_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 
@@ -24,20 +26,20 @@ typedef struct fk_moments {
     double *work;   /* a block of centred rows */
 } fk_moments;
 
-fk_status fk_moments_init(fk_moments *m, int d, fk_error *e);
-void fk_moments_free(fk_moments *m);
-void fk_moments_reset(fk_moments *m);
+FK_API fk_status fk_moments_init(fk_moments *m, int d, fk_error *e);
+FK_API void fk_moments_free(fk_moments *m);
+FK_API void fk_moments_reset(fk_moments *m);
 
 /* Adds n rows. A NaN or Inf in any row is an error naming the row. */
-fk_status fk_moments_add(fk_moments *m, const float *rows, int64_t n, fk_error *e);
+FK_API fk_status fk_moments_add(fk_moments *m, const float *rows, int64_t n, fk_error *e);
 /* Same, for rows already in double. */
-fk_status fk_moments_add_f64(fk_moments *m, const double *rows, int64_t n, fk_error *e);
+FK_API fk_status fk_moments_add_f64(fk_moments *m, const double *rows, int64_t n, fk_error *e);
 /* dst += src (same d). */
-fk_status fk_moments_merge(fk_moments *dst, const fk_moments *src, fk_error *e);
+FK_API fk_status fk_moments_merge(fk_moments *dst, const fk_moments *src, fk_error *e);
 
 /* mean (d) and unbiased covariance M2 / (n - 1) (d x d, full and symmetric),
  * as numpy.cov(rowvar=False). Needs n >= 2. Either output may be NULL. */
-fk_status fk_moments_result(const fk_moments *m, double *mean, double *cov, fk_error *e);
+FK_API fk_status fk_moments_result(const fk_moments *m, double *mean, double *cov, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,8 @@
 #ifndef FIDKIT_NPRANDOM_H
 #define FIDKIT_NPRANDOM_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 
@@ -54,29 +56,29 @@ typedef struct fk_np_random {
 
 /* RandomState(seed). A seed above 2^32 - 1 is refused (FK_ERR_ARG), as NumPy
  * refuses it. */
-fk_status fk_np_seed(fk_np_random *r, uint64_t seed, fk_error *e);
+FK_API fk_status fk_np_seed(fk_np_random *r, uint64_t seed, fk_error *e);
 
-uint32_t fk_np_next32(fk_np_random *r);
-uint64_t fk_np_next64(fk_np_random *r);
+FK_API uint32_t fk_np_next32(fk_np_random *r);
+FK_API uint64_t fk_np_next64(fk_np_random *r);
 /* Uniform in [0, max], NumPy's random_interval (masked rejection). */
-uint64_t fk_np_interval(fk_np_random *r, uint64_t max);
+FK_API uint64_t fk_np_interval(fk_np_random *r, uint64_t max);
 /* RandomState.randint(low, high), default dtype int64; low < high. */
-int64_t fk_np_randint(fk_np_random *r, int64_t low, int64_t high);
+FK_API int64_t fk_np_randint(fk_np_random *r, int64_t low, int64_t high);
 /* RandomState.random_sample(), in [0, 1). */
-double fk_np_random_sample(fk_np_random *r);
+FK_API double fk_np_random_sample(fk_np_random *r);
 /* RandomState.shuffle on a 1-d int64 array of n entries. */
-void fk_np_shuffle(fk_np_random *r, int64_t *a, int64_t n);
+FK_API void fk_np_shuffle(fk_np_random *r, int64_t *a, int64_t n);
 /* RandomState.permutation(n): perm[0..n) */
-void fk_np_permutation(fk_np_random *r, int64_t n, int64_t *perm);
+FK_API void fk_np_permutation(fk_np_random *r, int64_t n, int64_t *perm);
 /* RandomState.choice(n, k, replace=False) into out[0..k), k <= n. scratch
  * holds n entries (the whole permutation is drawn, as NumPy's legacy code
  * does, so the stream advances the same way). */
-void fk_np_choice(fk_np_random *r, int64_t n, int64_t k, int64_t *scratch, int64_t *out);
+FK_API void fk_np_choice(fk_np_random *r, int64_t n, int64_t k, int64_t *scratch, int64_t *out);
 
 /* torch.manual_seed(seed) for the default CPU generator (seed mod 2^32). */
-void fk_torch_manual_seed(fk_np_random *r, uint64_t seed);
+FK_API void fk_torch_manual_seed(fk_np_random *r, uint64_t seed);
 /* torch.randperm(n) on the CPU from that generator: perm[0..n). */
-void fk_torch_randperm(fk_np_random *r, int64_t n, int64_t *perm);
+FK_API void fk_torch_randperm(fk_np_random *r, int64_t n, int64_t *perm);
 
 #ifdef __cplusplus
 }

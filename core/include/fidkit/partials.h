@@ -19,6 +19,8 @@
 #ifndef FIDKIT_PARTIALS_H
 #define FIDKIT_PARTIALS_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
@@ -44,27 +46,27 @@ typedef struct fk_partials {
     fk_partial_node *nodes;
 } fk_partials;
 
-fk_status fk_partials_init(fk_partials *p, int d, fk_error *e);
-void fk_partials_free(fk_partials *p);
+FK_API fk_status fk_partials_init(fk_partials *p, int d, fk_error *e);
+FK_API void fk_partials_free(fk_partials *p);
 
 /* Appends the node of blocks [lo, hi) with moments m (taken: m is left
  * empty, free with fk_moments_free) and merges the aligned pairs it
  * completes. The node must start where the last one ended and be an aligned
  * power-of-two span; anything else is FK_ERR_FORMAT (a corrupt part). */
-fk_status fk_partials_push(fk_partials *p, int64_t lo, int64_t hi, fk_moments *m, fk_error *e);
+FK_API fk_status fk_partials_push(fk_partials *p, int64_t lo, int64_t hi, fk_moments *m, fk_error *e);
 /* Pushes copies of every node of src, in order. */
-fk_status fk_partials_append(fk_partials *dst, const fk_partials *src, fk_error *e);
+FK_API fk_status fk_partials_append(fk_partials *dst, const fk_partials *src, fk_error *e);
 /* The first block and one past the last block pushed (both 0 when empty). */
-int64_t fk_partials_begin(const fk_partials *p);
-int64_t fk_partials_end(const fk_partials *p);
+FK_API int64_t fk_partials_begin(const fk_partials *p);
+FK_API int64_t fk_partials_end(const fk_partials *p);
 /* The moments of everything pushed, the remaining nodes folded from the
  * right. out is initialised here (free with fk_moments_free). */
-fk_status fk_partials_result(const fk_partials *p, fk_moments *out, fk_error *e);
+FK_API fk_status fk_partials_result(const fk_partials *p, fk_moments *out, fk_error *e);
 
 /* A byte image of the nodes (for sending between processes): malloc'ed. */
-fk_status fk_partials_pack(const fk_partials *p, void **buf, size_t *len, fk_error *e);
+FK_API fk_status fk_partials_pack(const fk_partials *p, void **buf, size_t *len, fk_error *e);
 /* Pushes the nodes of a packed image onto p (initialised, same d). */
-fk_status fk_partials_unpack_push(fk_partials *p, const void *buf, size_t len, fk_error *e);
+FK_API fk_status fk_partials_unpack_push(fk_partials *p, const void *buf, size_t len, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -51,6 +51,8 @@
 #ifndef FIDKIT_PERTURB_H
 #define FIDKIT_PERTURB_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "dataset.h"
@@ -93,30 +95,30 @@ typedef struct fk_perturbation {
 /* "none", "gaussian_noise", "gaussian_blur", "black_rectangles", "swirl",
  * "salt_and_pepper", "contamination", "jpeg", "downscale_upscale";
  * "unknown" for other values. */
-const char *fk_perturb_name(fk_perturb_kind k);
+FK_API const char *fk_perturb_name(fk_perturb_kind k);
 /* The inverse of fk_perturb_name; an unknown name is FK_ERR_ARG, with the
  * known names in the message. */
-fk_status fk_perturb_parse(const char *name, fk_perturb_kind *k, fk_error *e);
+FK_API fk_status fk_perturb_parse(const char *name, fk_perturb_kind *k, fk_error *e);
 /* FK_ERR_ARG for an unknown kind or a level that is NaN or outside [0, 1]. */
-fk_status fk_perturb_check(const fk_perturbation *p, fk_error *e);
+FK_API fk_status fk_perturb_check(const fk_perturbation *p, fk_error *e);
 
 /* The parameters a level gives for a w x h image, in words, for reports:
  * e.g. "gaussian_blur level=0.5: sigma=2 px, radius 8". Returns buf. */
-char *fk_perturb_describe(const fk_perturbation *p, int w, int h, char *buf, size_t n);
+FK_API char *fk_perturb_describe(const fk_perturbation *p, int w, int h, char *buf, size_t n);
 
 /* The JPEG quality and the downscaled size used at this level (exposed for
  * reports and tests). */
-int fk_perturb_jpeg_quality(double level);
-void fk_perturb_downscale_size(double level, int w, int h, int *dw, int *dh);
+FK_API int fk_perturb_jpeg_quality(double level);
+FK_API void fk_perturb_downscale_size(double level, int w, int h, int *dw, int *dh);
 
 /* Perturbs im in place; `index` is the image's dataset index (>= 0), the only
  * per-image input to the random draws. May replace im->rgb (jpeg): the old
  * buffer is freed. Refuses contamination (a dataset-level perturbation). On
  * error im is left as it was. Thread-safe: nothing is shared. */
-fk_status fk_perturb_apply(const fk_perturbation *p, int64_t index, fk_image *im, fk_error *e);
+FK_API fk_status fk_perturb_apply(const fk_perturbation *p, int64_t index, fk_image *im, fk_error *e);
 
 /* An fk_image_hook (loader.h): user is a const fk_perturbation *. */
-fk_status fk_perturb_hook(void *user, int64_t index, fk_image *im, fk_error *e);
+FK_API fk_status fk_perturb_hook(void *user, int64_t index, fk_image *im, fk_error *e);
 
 /* Contamination (TTUR's "ImageNet contamination"): which of the n items of a
  * dataset are replaced, and by which of the n_other items of another one.
@@ -127,8 +129,8 @@ fk_status fk_perturb_hook(void *user, int64_t index, fk_image *im, fk_error *e);
  * perm = fk_rng_permutation(n_other) from the same generator, and the j-th
  * replaced item takes perm[j mod n_other] (other items are reused only when
  * k > n_other). source holds n entries. */
-fk_status fk_contamination_plan(uint64_t seed, double level, int64_t n, int64_t n_other,
-                                int64_t *source, fk_error *e);
+FK_API fk_status fk_contamination_plan(uint64_t seed, double level, int64_t n, int64_t n_other,
+                                       int64_t *source, fk_error *e);
 
 /* The loader hook of a plan: replaces item `index` by the decoded item
  * source[index] of `other` (fk_dataset_load is thread-safe). */
@@ -137,7 +139,7 @@ typedef struct fk_contamination {
     int64_t n;
     fk_dataset *other;
 } fk_contamination;
-fk_status fk_contamination_hook(void *user, int64_t index, fk_image *im, fk_error *e);
+FK_API fk_status fk_contamination_hook(void *user, int64_t index, fk_image *im, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,8 @@
 #ifndef FIDKIT_PLOT_H
 #define FIDKIT_PLOT_H
 
+#include "export.h"
+
 #include "error.h"
 
 #ifdef __cplusplus
@@ -72,7 +74,7 @@ typedef struct fk_plot_info {
 } fk_plot_info;
 
 /* Defaults: automatic size and grid, font_scale 1, no interval label. */
-fk_plot_options fk_plot_default_options(void);
+FK_API fk_plot_options fk_plot_default_options(void);
 
 /* Draws panels[0..n_panels) into path (.png or .svg, case-insensitive) under
  * an optional figure title. o may be NULL (defaults); info may be NULL.
@@ -80,9 +82,9 @@ fk_plot_options fk_plot_default_options(void);
  * tag or without points, two panels with the same tag, lo > hi, a size out of
  * range; FK_ERR_IO when the folder cannot be written; FK_ERR_UNSUPPORTED when
  * PLplot's device for the format is not installed. */
-fk_status fk_plot_write(const char *path, const char *title, const fk_plot_panel *panels,
-                        int n_panels, const fk_plot_options *o, fk_plot_info *info,
-                        fk_error *e);
+FK_API fk_status fk_plot_write(const char *path, const char *title, const fk_plot_panel *panels,
+                               int n_panels, const fk_plot_options *o, fk_plot_info *info,
+                               fk_error *e);
 
 #ifdef __cplusplus
 }

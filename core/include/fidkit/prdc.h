@@ -34,6 +34,8 @@
 #ifndef FIDKIT_PRDC_H
 #define FIDKIT_PRDC_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
@@ -56,7 +58,7 @@ typedef struct fk_prdc_options {
     int64_t block_cols; /* 0: 4096 */
 } fk_prdc_options;
 
-fk_prdc_options fk_prdc_default_options(fk_prdc_convention c);
+FK_API fk_prdc_options fk_prdc_default_options(fk_prdc_convention c);
 
 typedef struct fk_prdc_result {
     double precision;   /* over generated rows */
@@ -72,18 +74,18 @@ typedef struct fk_prdc_result {
 
 /* real and generated are named in that order on purpose: swapping them swaps
  * precision and recall (torch-fidelity's issue #70). Each set needs k+1 rows. */
-fk_status fk_prdc(const fk_features *real, const fk_features *generated,
-                  const fk_prdc_options *opt, fk_prdc_result *r, fk_error *e);
+FK_API fk_status fk_prdc(const fk_features *real, const fk_features *generated,
+                         const fk_prdc_options *opt, fk_prdc_result *r, fk_error *e);
 
 /* One line for a report that says which set is which, e.g.
  * "precision 0.7312 (generated rows inside real balls), recall 0.6120 (real
  * rows inside generated balls), F 0.6663, density 0.9876, coverage 0.8412
  * [adm: k = 3, d <= r; 10000 real, 50000 generated]". Returns buf. */
-char *fk_prdc_format(const fk_prdc_result *r, char *buf, size_t n);
+FK_API char *fk_prdc_format(const fk_prdc_result *r, char *buf, size_t n);
 
 /* radii[i] = Euclidean distance from row i to its k-th nearest other row. */
-fk_status fk_knn_radii(const fk_features *x, int k, const fk_prdc_options *opt, double *radii,
-                       fk_error *e);
+FK_API fk_status fk_knn_radii(const fk_features *x, int k, const fk_prdc_options *opt, double *radii,
+                              fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 #ifndef FIDKIT_RANKSTATS_H
 #define FIDKIT_RANKSTATS_H
 
+#include "export.h"
+
 #include "error.h"
 
 #ifdef __cplusplus
@@ -21,9 +23,9 @@ extern "C" {
 #endif
 
 /* Average ranks (1-based) of x[0..n) into r. */
-fk_status fk_rank_average(const double *x, int n, double *r, fk_error *e);
-fk_status fk_spearman(const double *x, const double *y, int n, double *rho, fk_error *e);
-fk_status fk_kendall_tau_b(const double *x, const double *y, int n, double *tau, fk_error *e);
+FK_API fk_status fk_rank_average(const double *x, int n, double *r, fk_error *e);
+FK_API fk_status fk_spearman(const double *x, const double *y, int n, double *rho, fk_error *e);
+FK_API fk_status fk_kendall_tau_b(const double *x, const double *y, int n, double *tau, fk_error *e);
 
 #ifdef __cplusplus
 }

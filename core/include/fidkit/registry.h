@@ -14,6 +14,8 @@
 #ifndef FIDKIT_REGISTRY_H
 #define FIDKIT_REGISTRY_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include "config.h"
 #include "error.h"
@@ -25,12 +27,12 @@ extern "C" {
 #endif
 
 /* The search path as a colon-separated list, into buf. */
-char *fk_plugin_search_path(char *buf, size_t n);
+FK_API char *fk_plugin_search_path(char *buf, size_t n);
 
 /* Loads (or returns the already loaded) plugin NAME. */
-fk_status fk_plugin_load(const char *name, const fk_plugin **p, fk_error *e);
+FK_API fk_status fk_plugin_load(const char *name, const fk_plugin **p, fk_error *e);
 /* Loads the plugin in a given file: the same checks. */
-fk_status fk_plugin_load_file(const char *path, const fk_plugin **p, fk_error *e);
+FK_API fk_status fk_plugin_load_file(const char *path, const fk_plugin **p, fk_error *e);
 
 typedef struct fk_plugin_entry_info {
     char path[1024];
@@ -40,34 +42,34 @@ typedef struct fk_plugin_entry_info {
 
 /* Every NAME.so on the search path (the first of each name wins), loaded or
  * with the reason it was refused. *list is malloc'ed. */
-fk_status fk_plugin_scan(fk_plugin_entry_info **list, int *n, fk_error *e);
+FK_API fk_status fk_plugin_scan(fk_plugin_entry_info **list, int *n, fk_error *e);
 
 typedef struct fk_backbone fk_backbone;
 
 /* Opens the backbone a config describes. outputs (may be NULL, then the
  * config's `output`) names the layers to compute in one pass. The weights
  * file is found, hashed and checked against the config's sha256. */
-fk_status fk_backbone_open(const fk_config *c, const char *const *outputs, int n_outputs,
-                           fk_backbone **b, fk_error *e);
-void fk_backbone_close(fk_backbone *b);
+FK_API fk_status fk_backbone_open(const fk_config *c, const char *const *outputs, int n_outputs,
+                                  fk_backbone **b, fk_error *e);
+FK_API void fk_backbone_close(fk_backbone *b);
 
-int fk_backbone_n_outputs(const fk_backbone *b);
-const char *fk_backbone_output_name(const fk_backbone *b, int i);
-int fk_backbone_output_dim(const fk_backbone *b, int i);
-void fk_backbone_tag(const fk_backbone *b, int i, fk_tag *t);
+FK_API int fk_backbone_n_outputs(const fk_backbone *b);
+FK_API const char *fk_backbone_output_name(const fk_backbone *b, int i);
+FK_API int fk_backbone_output_dim(const fk_backbone *b, int i);
+FK_API void fk_backbone_tag(const fk_backbone *b, int i, fk_tag *t);
 /* The config as opened, with threads resolved: a config's 0 is
  * OMP_NUM_THREADS when set, else every CPU the process may run on. */
-const fk_config *fk_backbone_config(const fk_backbone *b);
+FK_API const fk_config *fk_backbone_config(const fk_backbone *b);
 
 /* n images, NCHW float32 preprocessed per the config, into one n x dim
  * block per output. */
-fk_status fk_backbone_extract(fk_backbone *b, const float *nchw, int n, float *const *out,
-                              fk_error *e);
+FK_API fk_status fk_backbone_extract(fk_backbone *b, const float *nchw, int n, float *const *out,
+                                     fk_error *e);
 
 /* Text embeddings from a backbone with a text encoder (CLIP): n rows of ctx
  * token ids into n x dim floats of the output `text`. */
-fk_status fk_backbone_encode_text(fk_backbone *b, const int32_t *tokens, int n, int ctx,
-                                  float *out, fk_error *e);
+FK_API fk_status fk_backbone_encode_text(fk_backbone *b, const int32_t *tokens, int n, int ctx,
+                                         float *out, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,8 @@
 #ifndef FIDKIT_RESIZE_H
 #define FIDKIT_RESIZE_H
 
+#include "export.h"
+
 #include "error.h"
 #include "image.h"
 
@@ -57,18 +59,18 @@ typedef struct fk_preprocess {
     float mean[3], std[3];
 } fk_preprocess;
 
-const char *fk_resize_name(fk_resize_mode m);   /* "clean", ...; "unknown" */
-fk_status fk_resize_parse(const char *name, fk_resize_mode *m, fk_error *e);
+FK_API const char *fk_resize_name(fk_resize_mode m);   /* "clean", ...; "unknown" */
+FK_API fk_status fk_resize_parse(const char *name, fk_resize_mode *m, fk_error *e);
 
 /* in: HWC uint8 RGB; out: CHW float32, 3 x size x size, values on the 0..255
  * scale (not normalised). */
-fk_status fk_resize(const fk_image *in, const fk_preprocess *p, float *out, fk_error *e);
+FK_API fk_status fk_resize(const fk_image *in, const fk_preprocess *p, float *out, fk_error *e);
 /* In place on a CHW block of 3 x size x size. */
-void fk_normalize(const fk_preprocess *p, float *chw);
+FK_API void fk_normalize(const fk_preprocess *p, float *chw);
 /* fk_resize then fk_normalize: what the loader runs per image. Refuses a
  * zero or non-finite std, mean or scale. */
-fk_status fk_preprocess_image(const fk_image *in, const fk_preprocess *p, float *out,
-                              fk_error *e);
+FK_API fk_status fk_preprocess_image(const fk_image *in, const fk_preprocess *p, float *out,
+                                     fk_error *e);
 
 /* A reusable resizer: keeps the filter coefficients of the last input size
  * and its scratch buffers, so a stream of same-sized images (the usual
@@ -76,11 +78,11 @@ fk_status fk_preprocess_image(const fk_image *in, const fk_preprocess *p, float 
  * Results are identical to fk_resize / fk_preprocess_image. One resizer per
  * thread: it is not safe to share while running. */
 typedef struct fk_resizer fk_resizer;
-fk_status fk_resizer_new(const fk_preprocess *p, fk_resizer **out, fk_error *e);
-fk_status fk_resizer_resize(fk_resizer *r, const fk_image *in, float *out, fk_error *e);
-fk_status fk_resizer_preprocess(fk_resizer *r, const fk_image *in, float *out,
-                                fk_error *e);
-void fk_resizer_free(fk_resizer *r);
+FK_API fk_status fk_resizer_new(const fk_preprocess *p, fk_resizer **out, fk_error *e);
+FK_API fk_status fk_resizer_resize(fk_resizer *r, const fk_image *in, float *out, fk_error *e);
+FK_API fk_status fk_resizer_preprocess(fk_resizer *r, const fk_image *in, float *out,
+                                       fk_error *e);
+FK_API void fk_resizer_free(fk_resizer *r);
 
 #ifdef __cplusplus
 }

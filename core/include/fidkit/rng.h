@@ -25,6 +25,8 @@
 #ifndef FIDKIT_RNG_H
 #define FIDKIT_RNG_H
 
+#include "export.h"
+
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -35,19 +37,19 @@ typedef struct fk_rng {
     uint64_t s[4];
 } fk_rng;
 
-void fk_rng_seed(fk_rng *r, uint64_t seed);
-uint64_t fk_rng_next(fk_rng *r);
+FK_API void fk_rng_seed(fk_rng *r, uint64_t seed);
+FK_API uint64_t fk_rng_next(fk_rng *r);
 /* Uniform in [0, n); n >= 1 (n == 0 returns 0). */
-uint64_t fk_rng_below(fk_rng *r, uint64_t n);
-double fk_rng_uniform(fk_rng *r);
+FK_API uint64_t fk_rng_below(fk_rng *r, uint64_t n);
+FK_API double fk_rng_uniform(fk_rng *r);
 /* Standard normal (Box-Muller, two uniforms per call, one value kept): for
  * simulations in tests and benchmarks. */
-double fk_rng_normal(fk_rng *r);
+FK_API double fk_rng_normal(fk_rng *r);
 /* perm[0..n) becomes a random permutation of 0..n-1. */
-void fk_rng_permutation(fk_rng *r, int64_t n, int64_t *perm);
+FK_API void fk_rng_permutation(fk_rng *r, int64_t n, int64_t *perm);
 /* out[0..k) becomes k distinct indices from 0..n-1 (k <= n), in draw order.
  * scratch holds n entries; it is overwritten. */
-void fk_rng_choice(fk_rng *r, int64_t n, int64_t k, int64_t *scratch, int64_t *out);
+FK_API void fk_rng_choice(fk_rng *r, int64_t n, int64_t k, int64_t *scratch, int64_t *out);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,8 @@
 #ifndef FIDKIT_SHARD_H
 #define FIDKIT_SHARD_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "eval.h"
@@ -33,16 +35,16 @@ extern "C" {
 #endif
 
 /* extra_json (may be NULL) with the "shard" object of l added (malloc'ed). */
-char *fk_shard_meta_json(const char *extra_json, const fk_dataset_listing *l, int64_t skipped);
+FK_API char *fk_shard_meta_json(const char *extra_json, const fk_dataset_listing *l, int64_t skipped);
 
 /* Writes the stats file of a shard's extraction (set->n >= 2), atomically. */
-fk_status fk_stats_part_write(const char *path, const fk_feature_set *set, const char *extra_json,
-                              fk_error *e);
+FK_API fk_status fk_stats_part_write(const char *path, const fk_feature_set *set, const char *extra_json,
+                                     fk_error *e);
 
 /* One shard of a dataset through a backbone (o->extract.dataset.shard_*),
  * written to path; out (may be NULL) receives the shard's own stats. */
-fk_status fk_dataset_stats_part(const char *dataset, const fk_eval_options *o, const char *path,
-                                fk_stats *out, int64_t *skipped, fk_error *e);
+FK_API fk_status fk_dataset_stats_part(const char *dataset, const fk_eval_options *o, const char *path,
+                                       fk_stats *out, int64_t *skipped, fk_error *e);
 
 typedef struct fk_merged {
     int is_features;          /* 0: stats parts, 1: features parts */
@@ -54,9 +56,9 @@ typedef struct fk_merged {
     char *meta_json;          /* the metadata the merged file records */
 } fk_merged;
 
-fk_status fk_merge_parts(const char *const *paths, int n, fk_merged *out, fk_error *e);
-fk_status fk_merged_write(const char *path, const fk_merged *m, fk_error *e);
-void fk_merged_free(fk_merged *m);
+FK_API fk_status fk_merge_parts(const char *const *paths, int n, fk_merged *out, fk_error *e);
+FK_API fk_status fk_merged_write(const char *path, const fk_merged *m, fk_error *e);
+FK_API void fk_merged_free(fk_merged *m);
 
 #ifdef __cplusplus
 }

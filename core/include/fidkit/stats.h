@@ -7,6 +7,8 @@
 #ifndef FIDKIT_STATS_H
 #define FIDKIT_STATS_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
 #include "moments.h"
@@ -29,34 +31,34 @@ typedef struct fk_stats {
 
 /* Reads and validates: shapes, dtype (float32 is widened), finite values,
  * symmetry of sigma (relative 1e-6), non-negative diagonal. */
-fk_status fk_stats_read(const char *path, fk_stats *s, fk_error *e);
+FK_API fk_status fk_stats_read(const char *path, fk_stats *s, fk_error *e);
 
 /* Writes atomically. extra_json (may be NULL) is a JSON object merged into the
  * metadata (preprocessing, dataset, ...). */
-fk_status fk_stats_write(const char *path, const fk_stats *s, const char *extra_json,
-                         fk_error *e);
+FK_API fk_status fk_stats_write(const char *path, const fk_stats *s, const char *extra_json,
+                                fk_error *e);
 
 /* Same, with further members (names[i] = arrays[i]) that pytorch-fid and
  * clean-fid ignore: the block partials of a shard (fidkit/shard.h). */
 struct fk_array;
-fk_status fk_stats_write_with(const char *path, const fk_stats *s, const char *extra_json,
-                              const char *const *names, const struct fk_array *arrays,
-                              int n_arrays, fk_error *e);
+FK_API fk_status fk_stats_write_with(const char *path, const fk_stats *s, const char *extra_json,
+                                     const char *const *names, const struct fk_array *arrays,
+                                     int n_arrays, fk_error *e);
 
-void fk_stats_free(fk_stats *s);
+FK_API void fk_stats_free(fk_stats *s);
 
 /* Stats of the moments of a feature set, tagged with its tag (n >= 2).
  * fk_feature_set_stats (extract.h) does the same for an extraction. */
-fk_status fk_stats_from_moments(const fk_moments *m, const fk_tag *tag, const char *source,
-                                fk_stats *out, fk_error *e);
+FK_API fk_status fk_stats_from_moments(const fk_moments *m, const fk_tag *tag, const char *source,
+                                       fk_stats *out, fk_error *e);
 /* The stats of kept rows (float64 moments of the rows). */
 struct fk_featset;
-fk_status fk_stats_from_featset(const struct fk_featset *f, fk_stats *out, fk_error *e);
+FK_API fk_status fk_stats_from_featset(const struct fk_featset *f, fk_stats *out, fk_error *e);
 
 /* Declares the tag of an untagged (foreign) file; a tagged one keeps its own. */
-void fk_stats_assume_tag(fk_stats *s, const fk_tag *t);
+FK_API void fk_stats_assume_tag(fk_stats *s, const fk_tag *t);
 /* FK_ERR_TAG naming the file when s carries no tag. */
-fk_status fk_stats_require_tag(const fk_stats *s, fk_error *e);
+FK_API fk_status fk_stats_require_tag(const fk_stats *s, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -41,8 +41,11 @@
 #ifndef FIDKIT_SWEEP_H
 #define FIDKIT_SWEEP_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include "error.h"
+#include "parallel.h"
 #include "perturb.h"
 #include "tag.h"
 
@@ -67,10 +70,10 @@ typedef enum fk_sweep_axis_kind {
 } fk_sweep_axis_kind;
 
 /* "backbone", "resize", ...; NULL for others. */
-const char *fk_sweep_axis_name(fk_sweep_axis_kind k);
+FK_API const char *fk_sweep_axis_name(fk_sweep_axis_kind k);
 /* 1 for the numeric axes (n, level, seed): numbers in results.json; plots
  * put level and n on their x axis. */
-int fk_sweep_axis_numeric(fk_sweep_axis_kind k);
+FK_API int fk_sweep_axis_numeric(fk_sweep_axis_kind k);
 
 typedef struct fk_sweep_axis {
     fk_sweep_axis_kind kind;
@@ -80,7 +83,7 @@ typedef struct fk_sweep_axis {
 } fk_sweep_axis;
 
 typedef enum fk_sweep_metric { FK_SM_FID, FK_SM_KID, FK_SM_FDINF, FK_SM_COUNT } fk_sweep_metric;
-const char *fk_sweep_metric_name(fk_sweep_metric m);   /* "fid", "kid", "fd-inf" */
+FK_API const char *fk_sweep_metric_name(fk_sweep_metric m);   /* "fid", "kid", "fd-inf" */
 
 typedef struct fk_sweep_spec {
     char path[FK_SWEEP_PATH_MAX];
@@ -104,8 +107,8 @@ typedef struct fk_sweep_spec {
     fk_sweep_axis axes[FK_AXIS_COUNT];
 } fk_sweep_spec;
 
-fk_status fk_sweep_load(const char *path, fk_sweep_spec *s, fk_error *e);
-void fk_sweep_free(fk_sweep_spec *s);
+FK_API fk_status fk_sweep_load(const char *path, fk_sweep_spec *s, fk_error *e);
+FK_API void fk_sweep_free(fk_sweep_spec *s);
 
 /* One point: the base with the axis values of its coordinates applied. */
 typedef struct fk_sweep_point {
@@ -118,8 +121,8 @@ typedef struct fk_sweep_point {
     char fake[FK_SWEEP_PATH_MAX];
 } fk_sweep_point;
 
-int fk_sweep_n_points(const fk_sweep_spec *s);
-fk_status fk_sweep_point_at(const fk_sweep_spec *s, int index, fk_sweep_point *p, fk_error *e);
+FK_API int fk_sweep_n_points(const fk_sweep_spec *s);
+FK_API fk_status fk_sweep_point_at(const fk_sweep_spec *s, int index, fk_sweep_point *p, fk_error *e);
 
 /* Progress of a run, for a progress bar. */
 typedef struct fk_sweep_progress {
@@ -139,8 +142,15 @@ typedef struct fk_sweep_options {
     /* Test hook: stop (FK_ERR_INTERNAL) after this many points were computed
      * in this run; 0 = never. Lets a test interrupt a sweep without a signal. */
     int stop_after;
+    /* Points' extractions shared by several processes (parallel.h, e.g. MPI
+     * ranks); NULL: this one. The journal, cache and report stay here. */
+    const fk_parallel *parallel;
+    /* Items per block of the listing (partials.h), the unit shared among
+     * ranks; 0: FK_BLOCK_DEFAULT. Scores are computed from the rows, so it
+     * changes no number. */
+    int64_t block;
 } fk_sweep_options;
-fk_sweep_options fk_sweep_default_options(void);
+FK_API fk_sweep_options fk_sweep_default_options(void);
 
 /* What a run did (also written to journal.json under "last_run"). */
 typedef struct fk_sweep_counters {
@@ -155,8 +165,8 @@ typedef struct fk_sweep_counters {
 
 /* Runs (or, with dry_run, plans) the sweep. plan_text (optional) receives a
  * malloc'ed description of every point and its cache state. */
-fk_status fk_sweep_run(const fk_sweep_spec *s, const fk_sweep_options *o, fk_sweep_counters *c,
-                       char **plan_text, fk_error *e);
+FK_API fk_status fk_sweep_run(const fk_sweep_spec *s, const fk_sweep_options *o, fk_sweep_counters *c,
+                              char **plan_text, fk_error *e);
 
 #ifdef __cplusplus
 }

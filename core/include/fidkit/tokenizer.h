@@ -16,6 +16,8 @@
 #ifndef FIDKIT_TOKENIZER_H
 #define FIDKIT_TOKENIZER_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,8 +35,8 @@ extern "C" {
 typedef struct fk_tokenizer fk_tokenizer;
 
 /* Reads the merge list at path (.gz or plain text). */
-fk_status fk_tokenizer_open(const char *path, fk_tokenizer **tok, fk_error *e);
-void fk_tokenizer_close(fk_tokenizer *tok);
+FK_API fk_status fk_tokenizer_open(const char *path, fk_tokenizer **tok, fk_error *e);
+FK_API void fk_tokenizer_close(fk_tokenizer *tok);
 
 /* clip.tokenize for one caption: writes ctx_len ids to out: start token, the
  * caption's tokens, end token, then zeros. *n_tokens (may be NULL) receives
@@ -45,17 +47,17 @@ void fk_tokenizer_close(fk_tokenizer *tok);
  * truncate=True; fidkit's default); with truncate == 0 it fails with
  * FK_ERR_ARG (clip.tokenize's default raises). Text that is not valid UTF-8
  * fails with FK_ERR_ARG. ctx_len must be >= 2. */
-fk_status fk_tokenizer_encode(fk_tokenizer *tok, const char *utf8_text, int32_t *out,
-                              int ctx_len, int truncate, int *n_tokens, fk_error *e);
+FK_API fk_status fk_tokenizer_encode(fk_tokenizer *tok, const char *utf8_text, int32_t *out,
+                                     int ctx_len, int truncate, int *n_tokens, fk_error *e);
 
 /* SimpleTokenizer.encode: the caption's tokens without start/end tokens and
  * without any length limit, in a malloc'd array the caller frees
  * (*ids is NULL when *n is 0). len is the text's length in bytes. */
-fk_status fk_tokenizer_encode_raw(fk_tokenizer *tok, const char *utf8_text, size_t len,
-                                  int32_t **ids, size_t *n, fk_error *e);
+FK_API fk_status fk_tokenizer_encode_raw(fk_tokenizer *tok, const char *utf8_text, size_t len,
+                                         int32_t **ids, size_t *n, fk_error *e);
 
 /* The Unicode data the tables were generated from (for reports). */
-const char *fk_tokenizer_unicode_version(void);
+FK_API const char *fk_tokenizer_unicode_version(void);
 
 #ifdef __cplusplus
 }

@@ -35,6 +35,8 @@
 #ifndef FIDKIT_WEIGHTS_H
 #define FIDKIT_WEIGHTS_H
 
+#include "export.h"
+
 #include "array.h"
 #include "error.h"
 
@@ -46,31 +48,31 @@ typedef struct fk_weights fk_weights;
 
 /* FK_ERR_IO: unreadable; FK_ERR_FORMAT: truncated or corrupt;
  * FK_ERR_UNSUPPORTED: TorchScript, a refused global, an unknown dtype. */
-fk_status fk_weights_open(const char *path, fk_weights **w, fk_error *e);
-void fk_weights_close(fk_weights *w);
+FK_API fk_status fk_weights_open(const char *path, fk_weights **w, fk_error *e);
+FK_API void fk_weights_close(fk_weights *w);
 
-const char *fk_weights_format(const fk_weights *w); /* "safetensors", "torch-zip", "torch-legacy" */
-const char *fk_weights_path(const fk_weights *w);
-int fk_weights_count(const fk_weights *w);
+FK_API const char *fk_weights_format(const fk_weights *w); /* "safetensors", "torch-zip", "torch-legacy" */
+FK_API const char *fk_weights_path(const fk_weights *w);
+FK_API int fk_weights_count(const fk_weights *w);
 /* The i-th tensor in file order (NULL when out of range). */
-const char *fk_weights_name(const fk_weights *w, int i);
-const fk_array *fk_weights_tensor(const fk_weights *w, int i);
+FK_API const char *fk_weights_name(const fk_weights *w, int i);
+FK_API const fk_array *fk_weights_tensor(const fk_weights *w, int i);
 /* The tensor called name, or NULL: exact dotted path first, then within the
  * inner state dict (see above). The view is valid until fk_weights_close;
  * its data is contiguous row-major in the stored dtype, aligned to its
  * element size, and must not be written. */
-const fk_array *fk_weights_find(const fk_weights *w, const char *name);
+FK_API const fk_array *fk_weights_find(const fk_weights *w, const char *name);
 /* "state_dict." (with the dot) when names are also looked up inside an inner
  * state dict, "" otherwise. */
-const char *fk_weights_inner_prefix(const fk_weights *w);
+FK_API const char *fk_weights_inner_prefix(const fk_weights *w);
 
 /* Copies the tensor called name into a new float32 buffer (converting from
  * f16, bf16, f64), checking its shape against shape[0..ndim) (ndim < 0: any).
  * Errors name the file, the tensor and both shapes. *out is malloc'ed, the
  * caller frees it. Integer tensors are refused (FK_ERR_FORMAT); a float64
  * value beyond float32's range gives FK_ERR_NUMERIC. */
-fk_status fk_weights_get_f32(const fk_weights *w, const char *name, int ndim,
-                             const int64_t *shape, float **out, fk_error *e);
+FK_API fk_status fk_weights_get_f32(const fk_weights *w, const char *name, int ndim,
+                                    const int64_t *shape, float **out, fk_error *e);
 
 #ifdef __cplusplus
 }

@@ -438,6 +438,7 @@ void fk_config_tag(const fk_config *c, const char *sha, fk_tag *t)
     t->input_size = c->input.size;
     snprintf(t->resize, sizeof t->resize, "%s%s", fk_resize_name(c->input.resize),
              c->input.center_crop ? "+center_crop" : "");
+    fk_tag_set_norm(t, c->input.scale, c->input.mean, c->input.std);
     if (c->precision[0] && strcmp(c->precision, "fp32"))
         snprintf(t->prec, sizeof t->prec, "%s", c->precision);
 }

@@ -2,6 +2,8 @@
 #include "fidkit/extract.h"
 #include "fidkit/device.h"
 
+#include "backbone/disturb.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +80,7 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
     int64_t total = fk_dataset_size(ds);
     if (total == 0 && !sharded) {
         fk_dataset_close(ds);
-        return fk_fail(e, FK_ERR_ARG, "%s: the dataset holds no images", dataset);
+        return fk_fail(e, FK_ERR_FORMAT, "%s: the dataset holds no images", dataset);
     }
     for (int k = 0; k < nout && !st; k++) {
         fk_feature_set *s = &sets[k];
@@ -104,6 +106,13 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
      * asynchronous, while the loader's workers decode the next items. */
     if (!o.loader.batch_alloc)
         fk_backbone_pinned_allocator(b, &o.loader.batch_alloc, &o.loader.batch_free);
+    fk_disturb *dist = NULL;
+    if (!st)
+        st = fk_disturb_open(&o, &L, &dist, e);
+    if (dist) {
+        o.loader.hook = fk_disturb_hook;
+        o.loader.hook_user = dist;
+    }
     if (!st && total > 0)
         st = fk_loader_open(ds, &c->input, &o.loader, &ld, e);
     int64_t done = 0;
@@ -147,8 +156,9 @@ fk_status fk_extract(fk_backbone *b, const char *dataset, const fk_extract_optio
         for (int k = 0; k < nout; k++)
             sets[k].skipped = ld ? fk_loader_skipped(ld) : 0;
     if (!st && done == 0 && !sharded)
-        st = fk_fail(e, FK_ERR_ARG, "%s: no image could be decoded", dataset);
+        st = fk_fail(e, FK_ERR_FORMAT, "%s: no image could be decoded", dataset);
     fk_loader_close(ld);
+    fk_disturb_close(dist);
     fk_dataset_close(ds);
     for (int k = 0; k < nout; k++) {
         free(out[k]);

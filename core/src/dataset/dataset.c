@@ -1,5 +1,6 @@
 /* Datasets: opening by kind, limit / seeded subset, accessors, shared helpers. */
 #include "dataset/dataset_impl.h"
+#include "fidkit/fileio.h"
 #include "fidkit/partials.h"
 
 #include <errno.h>
@@ -91,38 +92,11 @@ char *ds_resolve(const char *listpath, const char *rel)
     return out;
 }
 
+/* Lists and manifests: regular files (a FIFO is refused, not waited on) of
+ * at most 1 GiB. */
 fk_status ds_read_file(const char *path, char **buf, size_t *len, fk_error *e)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fk_fail(e, FK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - n - 1, f);
-        if (n < cap - 1)
-            break;
-        char *nb = realloc(b, cap * 2);
-        if (!nb) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!b)
-        return fk_fail(e, FK_ERR_NOMEM, "%s: out of memory reading the file", path);
-    if (bad) {
-        free(b);
-        return fk_fail(e, FK_ERR_IO, "%s: read error", path);
-    }
-    b[n] = 0;
-    *buf = b;
-    *len = n;
-    return FK_OK;
+    return fk_read_file(path, (size_t)1 << 30, buf, len, e);
 }
 
 fk_status ds_load_file(fk_dataset *ds, int64_t i, fk_image *out, fk_error *e)
@@ -262,7 +236,7 @@ static fk_status apply_shard(fk_dataset *ds, const fk_dataset_options *o, fk_err
     l->first_item = b0 * l->block;
     int64_t end = b1 * l->block < ds->n ? b1 * l->block : ds->n;
     int64_t k = end - l->first_item, n = ds->n;
-    int64_t *keep = malloc((size_t)(k > 0 ? k : 1) * sizeof *keep);
+    int64_t *keep = calloc((size_t)(k > 0 ? k : 1), sizeof *keep);
     if (!keep)
         return fk_fail(e, FK_ERR_NOMEM, "%s: out of memory choosing a shard", ds->path);
     for (int64_t i = 0; i < k; i++)

@@ -66,9 +66,16 @@ static fk_status walk_dir(walk *w, const char *rel, int depth, fk_error *e)
         }
         struct stat st;
         if (stat(path, &st) != 0) {
+            /* An image the listing names but stat cannot see (a dangling
+             * link, no permission, vanished meanwhile) would make the
+             * dataset silently smaller: refuse. Other names do not count. */
+            int err = errno;
+            if (ds_is_image_name(nm))
+                s = fk_fail(e, FK_ERR_IO, "%s: cannot stat this image of the folder: %s (remove "
+                            "it or fix it; fidkit never drops files silently)", path, strerror(err));
             free(path);
             free(sub);
-            continue; /* dangling link, or vanished meanwhile */
+            continue;
         }
         free(path);
         if (S_ISDIR(st.st_mode)) {

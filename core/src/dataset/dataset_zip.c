@@ -10,8 +10,15 @@
 #include <string.h>
 #include <zip.h>
 
-/* A larger member is refused rather than allocated: no image is that big. */
-#define MAX_MEMBER_BYTES ((zip_uint64_t)1 << 31)
+/* Bounds on what an archive may make fidkit allocate (docs/robustness.md):
+ * a member's inflated size, its inflation ratio once it is past a size
+ * where compressing pays, and the number of members. A zip bomb is refused
+ * on its declared sizes, before anything is inflated; a member that
+ * inflates to more than it declares is never read past its declaration. */
+#define MAX_MEMBER_BYTES ((zip_uint64_t)256 << 20)
+#define RATIO_FROM_BYTES ((zip_uint64_t)1 << 20)
+#define MAX_RATIO 200
+#define MAX_MEMBERS ((zip_int64_t)1 << 24)
 
 typedef struct zip_priv {
     zip_t *za;
@@ -44,8 +51,14 @@ static fk_status read_member(fk_dataset *ds, zip_priv *z, zip_uint64_t index, co
         s = fk_fail(e, FK_ERR_FORMAT, "%s: member %s: %s", ds->path, name,
                     zip_strerror(z->za));
     } else if (st.size > MAX_MEMBER_BYTES) {
-        s = fk_fail(e, FK_ERR_UNSUPPORTED, "%s: member %s is %llu bytes, too large for an image",
-                    ds->path, name, (unsigned long long)st.size);
+        s = fk_fail(e, FK_ERR_FORMAT, "%s: member %s declares %llu bytes, more than the %llu "
+                    "an image may have (a zip bomb?)", ds->path, name,
+                    (unsigned long long)st.size, (unsigned long long)MAX_MEMBER_BYTES);
+    } else if ((st.valid & ZIP_STAT_COMP_SIZE) && st.size > RATIO_FROM_BYTES &&
+               st.size / (st.comp_size ? st.comp_size : 1) > MAX_RATIO) {
+        s = fk_fail(e, FK_ERR_FORMAT, "%s: member %s inflates %llu bytes to %llu, more than %d "
+                    "times (a zip bomb?)", ds->path, name, (unsigned long long)st.comp_size,
+                    (unsigned long long)st.size, MAX_RATIO);
     } else if (!(b = malloc(st.size ? (size_t)st.size : 1))) {
         s = fk_fail(e, FK_ERR_NOMEM, "%s: member %s: out of memory (%llu bytes)", ds->path,
                     name, (unsigned long long)st.size);
@@ -138,6 +151,9 @@ fk_status ds_open_zip(fk_dataset *ds, fk_error *e)
     ds->ops = &zip_ops;
 
     zip_int64_t count = zip_get_num_entries(za, 0);
+    if (count > MAX_MEMBERS)
+        return fk_fail(e, FK_ERR_FORMAT, "%s: %lld members, more than the %lld fidkit reads",
+                       ds->path, (long long)count, (long long)MAX_MEMBERS);
     member *m = malloc((size_t)(count > 0 ? count : 1) * sizeof *m);
     if (!m)
         return fk_fail(e, FK_ERR_NOMEM, "%s: out of memory", ds->path);

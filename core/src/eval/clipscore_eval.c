@@ -2,6 +2,7 @@
 #include "fidkit/clipeval.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
@@ -120,7 +121,7 @@ static fk_status write_per_pair(const char *path, fk_dataset *ds, const pairs *p
         if (tmp)
             unlink(tmp);
         free(tmp);
-        return fk_fail(e, FK_ERR_IO, "%s: cannot write", path);
+        return fk_fail(e, FK_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     }
     fprintf(f, "index,image,caption,cosine,score,truncated%s\n", has_ref ? ",ref_cosine,refclip_score" : "");
     for (int64_t i = 0; i < p->n; i++) {
@@ -134,8 +135,13 @@ static fk_status write_per_pair(const char *path, fk_dataset *ds, const pairs *p
         fputc('\n', f);
     }
     int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    fk_status st = bad ? fk_fail(e, FK_ERR_IO, "%s: write failed", path) : fk_commit_file(tmp, path, e);
+    int err = errno;
+    if (fclose(f)) {
+        bad = 1;
+        err = errno;
+    }
+    fk_status st = bad ? fk_fail(e, FK_ERR_IO, "%s: write failed: %s", path, strerror(err))
+                       : fk_commit_file(tmp, path, e);
     if (st)
         unlink(tmp);
     free(tmp);
@@ -346,7 +352,7 @@ static fk_status encode_images(clip_run *r, const char *manifest, const fk_clip_
     if (ld)
         fk_loader_close(ld);
     if (!st && r->p.n < 1)
-        st = fk_fail(e, FK_ERR_ARG, "%s: no image could be read", manifest);
+        st = fk_fail(e, FK_ERR_FORMAT, "%s: no image could be read", manifest);
     return st;
 }
 
@@ -511,7 +517,10 @@ fk_status fk_clipscore_evaluate(const char *manifest, const fk_clip_options *opt
     clip_run r;
     memset(&r, 0, sizeof r);
     r.prefix = o.prefix ? o.prefix : o.convention == FK_CLIPSCORE_HESSEL ? FK_CLIPSCORE_HESSEL_PREFIX : "";
-    fk_status st = setup(&r, manifest, &o, e);
+    const char *inputs[3] = {manifest, o.refs, o.bpe};
+    fk_status st = o.per_pair ? fk_output_prepare(o.per_pair, inputs, 3, e) : FK_OK;
+    if (!st)
+        st = setup(&r, manifest, &o, e);
     if (!st)
         st = encode_images(&r, manifest, &o, e);
     if (!st)

@@ -18,6 +18,12 @@ static double now(void)
 
 static void set_interval(fk_result *r, const fk_boot_result *b, const char *method)
 {
+    if (!isfinite(b->lo) || !isfinite(b->hi)) { /* absent, not [inf, inf] */
+        r->interval.present = 0;
+        snprintf(r->interval.method, sizeof r->interval.method, "%s gave a non-finite bound "
+                 "(too few samples?)", method);
+        return;
+    }
     r->interval.present = 1;
     r->interval.level = b->level;
     r->interval.lo = b->lo;
@@ -173,15 +179,22 @@ static fk_status kid_metric(const fk_eval_options *o, int layer, eval_side *s, f
         return st;
     fk_result r = fk_result_init("kid", "KID", &x->tag);
     r.value = kr.mean;
-    r.std = kr.std;
+    /* One subset has no spread: its std is undefined, not 0 (or inf). */
+    r.std = kr.subsets > 1 ? kr.std : NAN;
     r.subsets = kr.subsets;
     r.subset_size = kr.subset_size;
     r.seed = kr.seed;
     r.has_seed = 1;
     set_n(&r, s, 2, 0);
+    char sd[32];
+    if (kr.subsets > 1 && isfinite(kr.std))
+        snprintf(sd, sizeof sd, "%.3g", kr.std);
+    else
+        snprintf(sd, sizeof sd, "undefined");
     snprintf(r.convention, sizeof r.convention, "KID (%s draws, seed %llu): poly kernel degree 3, "
-             "unbiased MMD^2, %d subsets of %lld; subset std %.3g", kr.convention,
-             (unsigned long long)kr.seed, kr.subsets, (long long)kr.subset_size, kr.std);
+             "unbiased MMD^2, %d subset%s of %lld; subset std %s", kr.convention,
+             (unsigned long long)kr.seed, kr.subsets, kr.subsets == 1 ? "" : "s",
+             (long long)kr.subset_size, sd);
     snprintf(r.extra, sizeof r.extra, "{\"draws\":\"%s\"}", kr.convention);
     if (ko.shrink_to_fit && kr.subset_size < fk_kid_default_options().subset_size &&
         out->n_notes < 4)

@@ -30,21 +30,6 @@ static const char *skip_space(const char *p, const char *end)
     return p;
 }
 
-/* Finds 'key' (quoted with ' or ") followed by ':' and returns the start of
- * its value, or NULL. */
-static const char *find_key(const char *s, const char *end, const char *key)
-{
-    size_t kl = strlen(key);
-    for (const char *p = s; p + kl + 2 <= end; p++) {
-        if ((*p == '\'' || *p == '"') && p[kl + 1] == *p && !memcmp(p + 1, key, kl)) {
-            const char *q = skip_space(p + kl + 2, end);
-            if (q < end && *q == ':')
-                return skip_space(q + 1, end);
-        }
-    }
-    return NULL;
-}
-
 static fk_dtype parse_descr(const char *d, size_t n, int *bad_endian)
 {
     *bad_endian = 0;
@@ -117,58 +102,105 @@ fk_status fk_npy_parse_header(const uint8_t *buf, size_t len, fk_npy_header *h,
                        hl, len - start);
     const char *s = (const char *)buf + start, *end = s + hl;
 
-    const char *v = find_key(s, end, "descr");
-    if (!v || (*v != '\'' && *v != '"'))
-        return fk_fail(e, FK_ERR_FORMAT, ".npy header has no 'descr' string");
-    const char *q = memchr(v + 1, *v, (size_t)(end - v - 1));
-    if (!q)
-        return fk_fail(e, FK_ERR_FORMAT, ".npy header: unterminated 'descr'");
-    int bad_endian;
-    h->dtype = parse_descr(v + 1, (size_t)(q - v - 1), &bad_endian);
-    if (h->dtype == FK_DTYPE_INVALID)
-        return fk_fail(e, bad_endian ? FK_ERR_UNSUPPORTED : FK_ERR_FORMAT,
-                       ".npy dtype '%.*s' is not supported%s", (int)(q - v - 1), v + 1,
-                       bad_endian ? " (big-endian)" : "");
-
-    v = find_key(s, end, "fortran_order");
-    if (!v)
-        return fk_fail(e, FK_ERR_FORMAT, ".npy header has no 'fortran_order'");
-    if (end - v >= 4 && !memcmp(v, "True", 4))
-        return fk_fail(e, FK_ERR_UNSUPPORTED,
-                       ".npy array is in Fortran order; save it with np.ascontiguousarray");
-    if (!(end - v >= 5 && !memcmp(v, "False", 5)))
-        return fk_fail(e, FK_ERR_FORMAT, ".npy header: 'fortran_order' is not a boolean");
-
-    v = find_key(s, end, "shape");
-    if (!v || *v != '(')
-        return fk_fail(e, FK_ERR_FORMAT, ".npy header has no 'shape' tuple");
-    const char *p = v + 1;
+    /* Strictly the npy spec: a dict literal of exactly 'descr',
+     * 'fortran_order' and 'shape', each once, then blanks. No byte past
+     * end is read. */
+    const char *p = skip_space(s, end);
+    if (p >= end || *p != '{')
+        return fk_fail(e, FK_ERR_FORMAT, ".npy header is not a dict literal");
+    p++;
+    int seen[3] = {0, 0, 0};
     uint64_t count = 1;
     for (;;) {
         p = skip_space(p, end);
-        if (p < end && *p == ')')
+        if (p < end && *p == '}')
             break;
-        if (p >= end || *p < '0' || *p > '9')
-            return fk_fail(e, FK_ERR_FORMAT, ".npy header: malformed 'shape'");
-        if (h->ndim == FK_MAX_DIMS)
-            return fk_fail(e, FK_ERR_UNSUPPORTED, ".npy array has more than %d dimensions",
-                           FK_MAX_DIMS);
-        uint64_t d = 0;
-        while (p < end && *p >= '0' && *p <= '9') {
-            if (d > (UINT64_MAX - 9) / 10)
-                return fk_fail(e, FK_ERR_FORMAT, ".npy header: dimension too large");
-            d = d * 10 + (uint64_t)(*p++ - '0');
-        }
-        if (p < end && *p == 'L') /* Python 2 longs */
+        if (p >= end || (*p != '\'' && *p != '"'))
+            return fk_fail(e, FK_ERR_FORMAT, ".npy header: expected a quoted key or '}'");
+        const char *kq = memchr(p + 1, *p, (size_t)(end - p - 1));
+        if (!kq)
+            return fk_fail(e, FK_ERR_FORMAT, ".npy header: unterminated key");
+        size_t kl = (size_t)(kq - p - 1);
+        const char *key = p + 1;
+        int which = kl == 5 && !memcmp(key, "descr", 5) ? 0
+                    : kl == 13 && !memcmp(key, "fortran_order", 13) ? 1
+                    : kl == 5 && !memcmp(key, "shape", 5) ? 2 : -1;
+        if (which < 0)
+            return fk_fail(e, FK_ERR_FORMAT, ".npy header: unknown key '%.*s' (the format has "
+                           "descr, fortran_order and shape)", (int)(kl > 40 ? 40 : kl), key);
+        if (seen[which]++)
+            return fk_fail(e, FK_ERR_FORMAT, ".npy header: key '%.*s' appears twice", (int)kl, key);
+        p = skip_space(kq + 1, end);
+        if (p >= end || *p != ':')
+            return fk_fail(e, FK_ERR_FORMAT, ".npy header: no ':' after '%.*s'", (int)kl, key);
+        const char *v = skip_space(p + 1, end);
+        if (which == 0) {
+            if (v >= end || (*v != '\'' && *v != '"'))
+                return fk_fail(e, FK_ERR_FORMAT, ".npy header: 'descr' is not a string");
+            const char *q = memchr(v + 1, *v, (size_t)(end - v - 1));
+            if (!q)
+                return fk_fail(e, FK_ERR_FORMAT, ".npy header: unterminated 'descr'");
+            int bad_endian;
+            h->dtype = parse_descr(v + 1, (size_t)(q - v - 1), &bad_endian);
+            if (h->dtype == FK_DTYPE_INVALID)
+                return fk_fail(e, bad_endian ? FK_ERR_UNSUPPORTED : FK_ERR_FORMAT,
+                               ".npy dtype '%.*s' is not supported%s", (int)(q - v - 1), v + 1,
+                               bad_endian ? " (big-endian)" : "");
+            p = q + 1;
+        } else if (which == 1) {
+            if (end - v >= 4 && !memcmp(v, "True", 4))
+                return fk_fail(e, FK_ERR_UNSUPPORTED,
+                               ".npy array is in Fortran order; save it with np.ascontiguousarray");
+            if (!(end - v >= 5 && !memcmp(v, "False", 5)))
+                return fk_fail(e, FK_ERR_FORMAT, ".npy header: 'fortran_order' is not a boolean");
+            p = v + 5;
+        } else {
+            if (v >= end || *v != '(')
+                return fk_fail(e, FK_ERR_FORMAT, ".npy header: 'shape' is not a tuple");
+            p = v + 1;
+            for (;;) {
+                p = skip_space(p, end);
+                if (p < end && *p == ')')
+                    break;
+                if (p >= end || *p < '0' || *p > '9')
+                    return fk_fail(e, FK_ERR_FORMAT, ".npy header: malformed 'shape'");
+                if (h->ndim == FK_MAX_DIMS)
+                    return fk_fail(e, FK_ERR_UNSUPPORTED, ".npy array has more than %d dimensions",
+                                   FK_MAX_DIMS);
+                uint64_t d = 0;
+                while (p < end && *p >= '0' && *p <= '9') {
+                    if (d > (UINT64_MAX - 9) / 10)
+                        return fk_fail(e, FK_ERR_FORMAT, ".npy header: dimension too large");
+                    d = d * 10 + (uint64_t)(*p++ - '0');
+                }
+                if (p < end && *p == 'L') /* Python 2 longs */
+                    p++;
+                if (d > (uint64_t)INT64_MAX || (d && count > UINT64_MAX / d))
+                    return fk_fail(e, FK_ERR_FORMAT, ".npy header: shape too large");
+                count *= d;
+                h->shape[h->ndim++] = (int64_t)d;
+                p = skip_space(p, end);
+                if (p < end && *p == ',')
+                    p++;
+                else if (!(p < end && *p == ')'))
+                    return fk_fail(e, FK_ERR_FORMAT, ".npy header: malformed 'shape'");
+            }
             p++;
-        if (d > (uint64_t)INT64_MAX || (d && count > UINT64_MAX / d))
-            return fk_fail(e, FK_ERR_FORMAT, ".npy header: shape too large");
-        count *= d;
-        h->shape[h->ndim++] = (int64_t)d;
+        }
         p = skip_space(p, end);
         if (p < end && *p == ',')
             p++;
+        else if (!(p < end && *p == '}'))
+            return fk_fail(e, FK_ERR_FORMAT, ".npy header: expected ',' or '}' after '%.*s'",
+                           (int)kl, key);
     }
+    static const char *const names[3] = {"descr", "fortran_order", "shape"};
+    for (int i = 0; i < 3; i++)
+        if (!seen[i])
+            return fk_fail(e, FK_ERR_FORMAT, ".npy header has no '%s'", names[i]);
+    for (p = skip_space(p + 1, end); p < end; p++)
+        if (*p != ' ' && *p != '\n' && *p != '\0')
+            return fk_fail(e, FK_ERR_FORMAT, ".npy header: bytes after the dict");
     size_t item = fk_dtype_size(h->dtype);
     if (count > UINT64_MAX / item)
         return fk_fail(e, FK_ERR_FORMAT, ".npy header: array too large");
@@ -607,10 +639,19 @@ fk_status fk_npz_writer_open(fk_npz_writer **out, const char *path, int compress
         return fk_fail(e, FK_ERR_NOMEM, "out of memory");
     w->compress = compress;
     w->path = strdup(path);
-    w->tmp = fk_temp_name(path);
-    if (!w->path || !w->tmp) {
+    if (!w->path) {
         fk_npz_writer_abort(w);
         return fk_fail(e, FK_ERR_NOMEM, "out of memory");
+    }
+    /* Refuse a directory or socket now; report the folder's own errno. */
+    fk_status st = fk_output_prepare(path, NULL, 0, e);
+    w->tmp = st ? NULL : fk_temp_name(path);
+    if (!st && !w->tmp)
+        st = fk_fail(e, FK_ERR_IO, "%s: cannot create a file in its folder: %s", path,
+                     strerror(errno));
+    if (st) {
+        fk_npz_writer_abort(w);
+        return st;
     }
     int zerr = 0;
     w->z = zip_open(w->tmp, ZIP_CREATE | ZIP_TRUNCATE, &zerr);

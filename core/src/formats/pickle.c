@@ -300,7 +300,7 @@ static fk_status op_global(rd *r)
 
 static fk_status op_stack_global(rd *r)
 {
-    pk_obj *name, *module;
+    pk_obj *name = NULL, *module = NULL;
     fk_status s;
     if ((s = pop(r, &name)) || (s = pop(r, &module)))
         return s;
@@ -454,7 +454,7 @@ static fk_status rebuild_tensor(rd *r, const pk_obj *args, int v2)
 
 static fk_status op_reduce(rd *r)
 {
-    pk_obj *args, *fn;
+    pk_obj *args = NULL, *fn = NULL;
     fk_status s;
     if ((s = pop(r, &args)) || (s = pop(r, &fn)))
         return s;
@@ -503,7 +503,7 @@ static fk_status op_reduce(rd *r)
 
 static fk_status op_newobj(rd *r)
 {
-    pk_obj *args, *cls;
+    pk_obj *args = NULL, *cls = NULL;
     fk_status s;
     if ((s = pop(r, &args)) || (s = pop(r, &cls)))
         return s;
@@ -535,7 +535,7 @@ static fk_status op_build(rd *r)
  *   view_metadata: None or (view_key, offset, view_numel). */
 static fk_status op_binpersid(rd *r)
 {
-    pk_obj *pid;
+    pk_obj *pid = NULL;
     fk_status s = pop(r, &pid);
     if (s)
         return s;

@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "fidkit/fileio.h"
+
 fk_decode_options fk_decode_default_options(void)
 {
     fk_decode_options o;
@@ -120,48 +122,14 @@ fk_status fk_image_decode(const uint8_t *buf, size_t len, const char *name,
     return s;
 }
 
+/* An image file is a regular file of at most FK_IMAGE_MAX_FILE_BYTES: a
+ * FIFO never hangs the loader, /dev/zero is never read without end. */
 static fk_status read_file(const char *path, uint8_t **data, size_t *len, fk_error *e)
 {
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fk_fail(e, FK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return fk_fail(e, FK_ERR_IO, "%s: is a folder, not an image file", path);
-    }
-    /* The size from stat is a hint only (pipes, files that change); read to EOF. */
-    size_t cap = (st.st_size > 0 ? (size_t)st.st_size : 0) + 1, n = 0;
-    uint8_t *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        uint8_t *nb = realloc(b, cap * 2);
-        if (!nb) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    if (!b) {
-        fclose(f);
-        return fk_fail(e, FK_ERR_NOMEM, "%s: cannot allocate memory to read the file", path);
-    }
-    if (ferror(f)) {
-        int err = errno;
-        fclose(f);
-        free(b);
-        return fk_fail(e, FK_ERR_IO, "%s: read error: %s", path, strerror(err));
-    }
-    fclose(f);
-    *data = b;
-    *len = n;
-    return FK_OK;
+    char *b;
+    fk_status s = fk_read_file(path, FK_IMAGE_MAX_FILE_BYTES, &b, len, e);
+    *data = (uint8_t *)b;
+    return s;
 }
 
 fk_status fk_image_load(const char *path, const fk_decode_options *o, fk_image *out,

@@ -115,6 +115,14 @@ static char *job_json(fk_backbone *b, const char *dataset, const fk_extract_opti
     if (dev && *dev)
         cJSON_AddStringToObject(j, "device", dev);
     cJSON_AddStringToObject(j, "precision", fk_backbone_config(b)->precision);
+    if (o->perturb.kind != FK_PERTURB_NONE) {
+        cJSON_AddNumberToObject(j, "perturb_kind", o->perturb.kind);
+        cJSON_AddNumberToObject(j, "perturb_level", o->perturb.level); /* cJSON: round-trip */
+        snprintf(seed, sizeof seed, "%" PRIu64, o->perturb.seed);
+        cJSON_AddStringToObject(j, "perturb_seed", seed);
+        if (o->contaminant)
+            cJSON_AddStringToObject(j, "contaminant", o->contaminant);
+    }
     char *t = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return t;
@@ -241,7 +249,8 @@ static fk_status distribute(void *user, struct fk_backbone *b, const char *datas
                             fk_error *e)
 {
     (void)user;
-    /* Perturbation hooks (sweeps) and explicit shards stay in this process. */
+    /* Raw loader hooks (code, which cannot travel) and explicit shards stay
+     * in this process; perturbations (data) travel with the job. */
     if (o->loader.hook || o->dataset.shard_count > 0)
         return fk_extract(b, dataset, o, sets, e);
     char *job = job_json(b, dataset, o);
@@ -445,6 +454,12 @@ static void serve_job(const char *text, served *sv)
     o.loader.skip_bad = (int)jnum(j, "skip_bad");
     o.loader.prefetch = (int)jnum(j, "prefetch");
     o.keep_rows = (int)jnum(j, "keep_rows");
+    const cJSON *pseed = cJSON_GetObjectItemCaseSensitive(j, "perturb_seed");
+    const cJSON *cont = cJSON_GetObjectItemCaseSensitive(j, "contaminant");
+    o.perturb.kind = (fk_perturb_kind)jnum(j, "perturb_kind");
+    o.perturb.level = jnum(j, "perturb_level");
+    o.perturb.seed = cJSON_IsString(pseed) ? strtoull(pseed->valuestring, NULL, 10) : 0;
+    o.contaminant = cJSON_IsString(cont) ? cont->valuestring : NULL;
     fk_feature_set sets[16];
     if ((st = fk_extract(sv->b, ds->valuestring, &o, sets, &e)))
         die(&e, st);

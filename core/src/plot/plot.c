@@ -354,17 +354,38 @@ static fk_status layout(const char *path, const fk_plot_options *o, fkp_figure *
     return FK_OK;
 }
 
+/* PLplot's own writes are not checked: read the whole file back. A PNG
+ * must end in its IEND chunk, an SVG in "</svg>"; a file cut short by a
+ * full disk fails here and is never committed. */
 static fk_status check_written(const char *tmp, const char *path, int svg, fk_error *e)
 {
     FILE *fp = fopen(tmp, "rb");
-    unsigned char head[8] = {0};
-    size_t got = fp ? fread(head, 1, sizeof head, fp) : 0;
-    if (fp)
+    unsigned char head[8] = {0}, tail[64] = {0};
+    size_t got = 0, tl = 0;
+    if (fp) {
+        got = fread(head, 1, sizeof head, fp);
+        if (!fseek(fp, 0, SEEK_END)) {
+            long size = ftell(fp);
+            long from = size > (long)sizeof tail ? size - (long)sizeof tail : 0;
+            if (size > 0 && !fseek(fp, from, SEEK_SET))
+                tl = fread(tail, 1, (size_t)(size - from), fp);
+        }
+        if (ferror(fp))
+            got = tl = 0;
         fclose(fp);
+    }
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    int ok = svg ? got > 0 && head[0] == '<' : got == 8 && !memcmp(head, png_sig, 8);
+    static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    int ok;
+    if (svg) {
+        while (tl && (tail[tl - 1] == '\n' || tail[tl - 1] == '\r' || tail[tl - 1] == ' '))
+            tl--;
+        ok = got > 0 && head[0] == '<' && tl >= 6 && !memcmp(tail + tl - 6, "</svg>", 6);
+    } else {
+        ok = got == 8 && !memcmp(head, png_sig, 8) && tl >= 12 && !memcmp(tail + tl - 12, iend, 12);
+    }
     if (!ok)
-        return fk_fail(e, FK_ERR_IO, "%s: PLplot wrote no %s image (disk full?)", path,
+        return fk_fail(e, FK_ERR_IO, "%s: PLplot wrote no complete %s image (disk full?)", path,
                        svg ? "SVG" : "PNG");
     return FK_OK;
 }
@@ -387,6 +408,8 @@ fk_status fk_plot_write(const char *path, const char *title, const fk_plot_panel
     if (!o)
         o = &defaults;
     fk_status st = check_panels(path, panels, n_panels, e);
+    if (!st)
+        st = fk_output_prepare(path, NULL, 0, e);
     if (st)
         return st;
 

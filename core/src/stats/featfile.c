@@ -101,12 +101,24 @@ fk_status fk_featfile_read(const char *path, const char *layer, float **rows, in
         if (text)
             memcpy(text, m.data, (size_t)fk_array_count(&m));
         fk_array_free(&m);
-        cJSON *j = text ? cJSON_Parse(text) : NULL;
+        /* A NUL inside a JSON string would cut the tag short unseen. */
+        cJSON *j = text && !strstr(text, "\\u0000") ? cJSON_Parse(text) : NULL;
         free(text);
         const cJSON *mem = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(j, "members"), member);
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(mem, "tag");
-        if (cJSON_IsString(t)) {
+        const cJSON *mn = cJSON_GetObjectItemCaseSensitive(mem, "n");
+        if (!mn)
+            mn = cJSON_GetObjectItemCaseSensitive(j, "n");
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(mem, "d");
+        /* What the metadata says of the rows must be what the array holds. */
+        if ((mn && !(cJSON_IsNumber(mn) && mn->valuedouble == (double)a.shape[0])) ||
+            (md && !(cJSON_IsNumber(md) && md->valuedouble == (double)a.shape[1]))) {
+            st = fk_fail(e, FK_ERR_FORMAT, "%s: fidkit metadata of '%s' says n=%g, d=%g but the "
+                         "array is %lld x %lld", path, member, cJSON_IsNumber(mn) ? mn->valuedouble : -1,
+                         cJSON_IsNumber(md) ? md->valuedouble : -1, (long long)a.shape[0],
+                         (long long)a.shape[1]);
+        } else if (cJSON_IsString(t)) {
             st = fk_tag_parse(t->valuestring, tag, e);
             *has_tag = !st;
         } else {

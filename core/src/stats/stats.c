@@ -78,15 +78,28 @@ static fk_status parse_meta(const char *path, fk_stats *s, fk_error *e)
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(j, "format_version");
     const cJSON *n_ = cJSON_GetObjectItemCaseSensitive(j, "n");
     const cJSON *tag = cJSON_GetObjectItemCaseSensitive(j, "tag");
+    const cJSON *d_ = cJSON_GetObjectItemCaseSensitive(j, "d");
     st = FK_OK;
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, META_FORMAT)) {
+    /* Integers as JSON numbers: whole, in range, before any cast. */
+#define WHOLE(x, lo, hi) (cJSON_IsNumber(x) && (x)->valuedouble >= (lo) && \
+                          (x)->valuedouble <= (hi) && (x)->valuedouble == floor((x)->valuedouble))
+    if (strstr(text, "\\u0000")) {
+        st = fk_fail(e, FK_ERR_FORMAT, "%s: fidkit metadata holds a NUL character", path);
+    } else if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, META_FORMAT)) {
         st = fk_fail(e, FK_ERR_FORMAT, "%s: metadata format is not '%s'", path, META_FORMAT);
-    } else if (!cJSON_IsNumber(ver) || ver->valueint > META_VERSION) {
+    } else if (!WHOLE(ver, 1, 1e9)) {
+        st = fk_fail(e, FK_ERR_FORMAT, "%s: metadata 'format_version' is not a positive integer",
+                     path);
+    } else if (ver->valueint > META_VERSION) {
         st = fk_fail(e, FK_ERR_UNSUPPORTED,
                      "%s: metadata version %d is newer than this fidkit reads (%d)", path,
-                     cJSON_IsNumber(ver) ? ver->valueint : -1, META_VERSION);
-    } else if (!cJSON_IsNumber(n_) || n_->valuedouble < 0) {
-        st = fk_fail(e, FK_ERR_FORMAT, "%s: metadata has no sample count 'n'", path);
+                     ver->valueint, META_VERSION);
+    } else if (!WHOLE(n_, 0, 9.007199254740992e15)) {
+        st = fk_fail(e, FK_ERR_FORMAT, "%s: metadata sample count 'n' is missing or not an "
+                     "integer in 0..2^53", path);
+    } else if (d_ && !(WHOLE(d_, 1, 1 << 16) && (int)d_->valuedouble == s->d)) {
+        st = fk_fail(e, FK_ERR_FORMAT, "%s: metadata 'd' does not match 'mu' (%d values)", path,
+                     s->d);
     } else if (!cJSON_IsString(tag)) {
         st = fk_fail(e, FK_ERR_FORMAT, "%s: metadata has no 'tag'", path);
     } else {
@@ -97,6 +110,7 @@ static fk_status parse_meta(const char *path, fk_stats *s, fk_error *e)
         else
             s->has_tag = 1;
     }
+#undef WHOLE
     cJSON_Delete(j);
     if (st) {
         free(text);
@@ -236,6 +250,10 @@ fk_status fk_stats_write_with(const char *path, const fk_stats *s, const char *e
     cJSON_AddStringToObject(tf, "weights", s->tag.weights);
     cJSON_AddNumberToObject(tf, "input_size", s->tag.input_size);
     cJSON_AddStringToObject(tf, "resize", s->tag.resize);
+    if (s->tag.norm[0])
+        cJSON_AddStringToObject(tf, "norm", s->tag.norm);
+    if (s->tag.prec[0])
+        cJSON_AddStringToObject(tf, "prec", s->tag.prec);
     cJSON_AddNumberToObject(j, "n", (double)s->n);
     cJSON_AddNumberToObject(j, "d", s->d);
     char *text = cJSON_PrintUnformatted(j);

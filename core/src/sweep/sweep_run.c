@@ -222,33 +222,13 @@ static fk_status extract(runner *R, int bbi, const char *dataset, const fk_pertu
     xo.keep_rows = 1;
     xo.progress = on_images;
     xo.progress_user = R;
-    fk_perturbation pc = *p;
-    fk_contamination cont = {0};
-    int64_t *source = NULL;
-    fk_dataset *other = NULL;
-    if (active(p) && p->kind == FK_PERTURB_CONTAMINATION) {
-        fk_dataset *ds = NULL;
-        fk_dataset_options dopt = fk_dataset_default_options();
-        dopt.limit = limit;
-        fk_dataset_options oopt = fk_dataset_default_options();
-        if (!(st = fk_dataset_open(dataset, &dopt, &ds, e)) &&
-            !(st = fk_dataset_open(R->s->other, &oopt, &other, e))) {
-            int64_t n = fk_dataset_size(ds);
-            if (!(source = malloc(sizeof *source * (size_t)(n ? n : 1))))
-                st = fk_fail(e, FK_ERR_NOMEM, "out of memory");
-            else if (!(st = fk_contamination_plan(p->seed, p->level, n, fk_dataset_size(other),
-                                                  source, e))) {
-                cont.source = source;
-                cont.n = n;
-                cont.other = other;
-                xo.loader.hook = fk_contamination_hook;
-                xo.loader.hook_user = &cont;
-            }
-        }
-        fk_dataset_close(ds);
-    } else if (active(p)) {
-        xo.loader.hook = fk_perturb_hook;
-        xo.loader.hook_user = &pc;
+    xo.parallel = R->o->parallel;
+    xo.dataset.block = R->o->block;
+    /* The perturbation as data (extract.h): ranks disturb their shares as
+     * one process would. */
+    if (active(p)) {
+        xo.perturb = *p;
+        xo.contaminant = R->s->other;
     }
     fk_feature_set sets[8];
     int ns = fk_backbone_n_outputs(R->open_b);
@@ -271,8 +251,6 @@ static fk_status extract(runner *R, int bbi, const char *dataset, const fk_pertu
         for (int i = 0; i < ns; i++)
             fk_feature_set_free(&sets[i]);
     }
-    free(source);
-    fk_dataset_close(other);
     return st;
 }
 

@@ -248,7 +248,16 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
                            "fidkit reads (%d)", c->path, fk_yaml_line(v), x, FK_SWEEP_VERSION);
         seen[K_VERSION] = 1;
     } else if (!strcmp(key, "name")) {
-        return get_str(c, v, key, s->name, sizeof s->name);
+        if ((st = get_str(c, v, key, s->name, sizeof s->name)))
+            return st;
+        /* It names the default output folder sweep-NAME: one plain
+         * component, never a way out of the working folder. */
+        for (const unsigned char *p = (const unsigned char *)s->name; *p; p++)
+            if (*p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+                return bad(c, v, key, "must not hold a path separator or a control character",
+                           NULL);
+        if (strstr(s->name, "..") || s->name[0] == '.')
+            return bad(c, v, key, "must not hold '..' or begin with '.'", NULL);
     } else if (!strcmp(key, "description")) {
         return get_str(c, v, key, s->description, sizeof s->description);
     } else if (!strcmp(key, "real")) {

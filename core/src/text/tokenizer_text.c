@@ -168,7 +168,7 @@ static fk_status utf8_decode(const unsigned char *s, size_t len, fk_tok_cps *out
     }
     return FK_OK;
 bad:
-    return fk_fail(e, FK_ERR_ARG, "tokenizer: caption is not valid UTF-8 (byte %zu of %zu)",
+    return fk_fail(e, FK_ERR_FORMAT, "tokenizer: caption is not valid UTF-8 (byte %zu of %zu)",
                    i, len);
 }
 

@@ -103,7 +103,7 @@ void fk_catalog_free(fk_catalog *c)
 
 int fk_catalog_select(const fk_catalog *c, const char *name, int *pick, int cap)
 {
-    char path[4096], stem[256];
+    char path[4096], stem[sizeof path];
     int k = 0;
     if (fk_config_find(name, path, sizeof path, NULL) == FK_OK) {
         stem_of(path, stem, sizeof stem);

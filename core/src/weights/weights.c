@@ -183,10 +183,20 @@ static fk_status detect(fk_weights *w, fk_error *e)
     size_t n = w->size;
     if (has_prefix(p, n, "PK\x03\x04", 4) || has_prefix(p, n, "PK\x05\x06", 4))
         return wt_open_torch_zip(w, e);
-    if (has_prefix(p, n, "\x80", 1))
+    /* safetensors first, by its whole signature: a little-endian u64
+     * header length that fits the file, then '{'. Its first byte may be
+     * 0x80 (any length = 0x80 mod 256), which is not a pickle. */
+    uint64_t hlen = 0;
+    for (int i = 7; n >= 9 && i >= 0; i--)
+        hlen = hlen << 8 | p[i];
+    if (n >= 9 && p[8] == '{' && hlen >= 2 && hlen <= n - 8)
+        return wt_open_safetensors(w, e);
+    /* A pickle: PROTO (0x80) and a protocol number 2..5; torch's legacy
+     * files open with PROTO 2, LONG1 10 (the magic number). */
+    if (n >= 2 && p[0] == 0x80 && p[1] >= 2 && p[1] <= 5)
         return wt_open_torch_legacy(w, e);
     if (n >= 9 && p[8] == '{')
-        return wt_open_safetensors(w, e);
+        return wt_open_safetensors(w, e); /* says what is wrong with its length */
     if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0)
         return fk_fail(e, FK_ERR_UNSUPPORTED,
                        "%s is a tar archive: torch.save files older than torch 0.4 are not "

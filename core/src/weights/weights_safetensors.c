@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The reference implementation refuses headers above 100 MB. */
@@ -33,7 +34,7 @@ static int json_uint(const cJSON *j, uint64_t *v)
 }
 
 static fk_status one_tensor(fk_weights *w, const cJSON *t, const uint8_t *data,
-                            uint64_t data_len, fk_error *e)
+                            uint64_t data_len, fk_error *e, uint64_t range[2])
 {
     const char *name = t->string;
     if (!cJSON_IsObject(t))
@@ -91,7 +92,15 @@ static fk_status one_tensor(fk_weights *w, const cJSON *t, const uint8_t *data,
                        "dtype and shape need %llu bytes", w->path, name,
                        (unsigned long long)begin, (unsigned long long)end,
                        (unsigned long long)nbytes);
+    range[0] = begin;
+    range[1] = end;
     return wt_add_view(w, name, dt, data + begin, count, 0, ndim, size, stride, e);
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
 fk_status wt_open_safetensors(fk_weights *w, fk_error *e)
@@ -124,16 +133,32 @@ fk_status wt_open_safetensors(fk_weights *w, fk_error *e)
     const uint8_t *data = w->map + 8 + hlen;
     uint64_t data_len = w->size - 8 - hlen;
     const cJSON *t;
+    int nt = s ? 0 : cJSON_GetArraySize(root), k = 0;
+    uint64_t (*ranges)[2] = s ? NULL : malloc((size_t)(nt ? nt : 1) * sizeof *ranges);
+    if (!s && !ranges)
+        s = fk_fail(e, FK_ERR_NOMEM, "%s: out of memory", w->path);
     if (!s) {
         cJSON_ArrayForEach(t, root) {
             if (!t->string)
                 continue;
             if (strcmp(t->string, "__metadata__") == 0)
                 continue; /* free-form strings, no tensors */
-            if ((s = one_tensor(w, t, data, data_len, e)))
+            if ((s = one_tensor(w, t, data, data_len, e, ranges[k])))
                 break;
+            k++;
         }
     }
+    /* Tensors share no byte: overlapping ranges are a forged file. */
+    if (!s && k > 1) {
+        qsort(ranges, (size_t)k, sizeof *ranges, cmp_range);
+        for (int i = 1; i < k && !s; i++)
+            if (ranges[i][0] < ranges[i - 1][1] && ranges[i][0] < ranges[i][1])
+                s = fk_fail(e, FK_ERR_FORMAT, "%s: tensors overlap: data_offsets [%llu, %llu] "
+                            "and [%llu, %llu]", w->path, (unsigned long long)ranges[i - 1][0],
+                            (unsigned long long)ranges[i - 1][1], (unsigned long long)ranges[i][0],
+                            (unsigned long long)ranges[i][1]);
+    }
+    free(ranges);
     cJSON_Delete(root);
     return s;
 }

@@ -27,6 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "fidkit/error.h"
+#include "fidkit/export.h"
+
+/* The one symbol a plugin exports: build it with -fvisibility=hidden and
+ * write `FK_PLUGIN_EXPORT const fk_plugin *fk_plugin_entry(void)`. */
+#define FK_PLUGIN_EXPORT FK_API
 
 #ifdef __cplusplus
 extern "C" {
