@@ -21,7 +21,7 @@ typedef int fk_status;
 typedef struct fk_error { fk_status code; char msg[1024]; } fk_error;
 typedef struct fk_tag {
     char backbone[64]; char variant[64]; char layer[64]; char weights[72];
-    int input_size; char resize[32];
+    int input_size; char resize[32]; char norm[128]; char prec[16];
 } fk_tag;
 typedef struct fk_stats {
     int d; int64_t n; double *mu; double *sigma; int has_tag; fk_tag tag;
@@ -39,6 +39,7 @@ typedef struct fk_dataset_options {
 } fk_dataset_options;
 typedef struct fk_loader_options {
     int batch_size; int threads; int skip_bad; int prefetch; void *hook; void *hook_user;
+    void *batch_alloc; void *batch_free;
 } fk_loader_options;
 typedef void (*fk_progress_fn)(void *user, int64_t done, int64_t total);
 typedef struct fk_perturbation { int kind; double level; uint64_t seed; } fk_perturbation;
@@ -88,8 +89,8 @@ typedef struct fk_config {
     char path[1024]; char plugin[64]; char variant[64]; int random_weights;
     uint64_t random_seed; char weights_file[1024]; char weights_sha256[65];
     char weights_source[512]; int64_t weights_size; int n_side; fk_config_file side[4];
-    fk_preprocess input; char output[64]; char device[32];
-    int threads; int batch_size; int n_options; fk_config_option options[32];
+    fk_preprocess input; char output[64]; char device[32]; char precision[16];
+    int threads; int batch_size; int cuda_batch_size; int n_options; fk_config_option options[32];
 } fk_config;
 
 size_t fk_abi_sizeof(const char *type);
