@@ -88,7 +88,7 @@ Test(device, tag_carries_the_precision)
     cr_assert_eq(fk_tag_check(&a, &c, &e), FK_ERR_TAG);
     cr_assert(strstr(e.msg, "prec=tf32"), "%s", e.msg);
     cr_assert_eq(fk_tag_parse("inception_v3/fid:pool3@6726825d/299/clean/dev=cuda", &d, &e), FK_ERR_ARG);
-    cr_assert_eq(fk_tag_parse("inception_v3/fid:pool3@6726825d/299/clean/prec=", &d, &e), FK_ERR_ARG);
+    cr_assert_eq(fk_tag_parse("inception_v3/fid:pool3@6726825d/299/clean/prec=TF32", &d, &e), FK_ERR_ARG);
 }
 
 static const char *write_config(const char *name, const char *extra)

@@ -39,6 +39,7 @@ typedef struct fk_dataset_options {
 } fk_dataset_options;
 typedef struct fk_loader_options {
     int batch_size; int threads; int skip_bad; int prefetch; void *hook; void *hook_user;
+    void *batch_alloc; void *batch_free;
 } fk_loader_options;
 typedef void (*fk_progress_fn)(void *user, int64_t done, int64_t total);
 typedef struct fk_perturbation { int kind; double level; uint64_t seed; } fk_perturbation;

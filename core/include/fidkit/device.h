@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include "error.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {

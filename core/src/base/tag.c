@@ -257,13 +257,6 @@ static int weights_match(const char *a, const char *b)
     return n >= 8 && !strncasecmp(a, b, n);
 }
 
-/* An empty precision is fp32. */
-static int prec_match(const fk_tag *a, const fk_tag *b)
-{
-    const char *pa = a->prec[0] ? a->prec : "fp32", *pb = b->prec[0] ? b->prec : "fp32";
-    return !strcmp(pa, pb);
-}
-
 int fk_tag_equal(const fk_tag *a, const fk_tag *b)
 {
     return !strcmp(a->backbone, b->backbone) && !strcmp(a->variant, b->variant) &&
