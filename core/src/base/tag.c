@@ -262,7 +262,7 @@ int fk_tag_equal(const fk_tag *a, const fk_tag *b)
     return !strcmp(a->backbone, b->backbone) && !strcmp(a->variant, b->variant) &&
            !strcmp(a->layer, b->layer) && weights_match(a->weights, b->weights) &&
            a->input_size == b->input_size && !strcmp(a->resize, b->resize) &&
-           !strcmp(a->norm, b->norm) && prec_match(a, b);
+           !strcmp(a->norm, b->norm) && !strcmp(a->prec, b->prec);
 }
 
 fk_status fk_tag_check(const fk_tag *a, const fk_tag *b, fk_error *e)
