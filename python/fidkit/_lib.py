@@ -46,7 +46,7 @@ typedef struct fk_perturbation { int kind; double level; uint64_t seed; } fk_per
 typedef struct fk_extract_options {
     fk_dataset_options dataset; fk_loader_options loader; int keep_rows;
     fk_progress_fn progress; void *progress_user; const void *parallel;
-    fk_perturbation perturb; const char *contaminant;
+    fk_perturbation perturb; const char *contaminant; int no_cache;
 } fk_extract_options;
 typedef struct fk_fd_options { int method; double eps; int single_precision; } fk_fd_options;
 typedef struct fk_fd_result {
@@ -74,7 +74,8 @@ typedef struct fk_result {
     uint64_t seed; int has_seed; char extra[512];
 } fk_result;
 typedef struct fk_side_info {
-    char role[16]; char path[1024]; int64_t n; int64_t skipped; char *skipped_files;
+    char role[16]; char path[1024]; int64_t n; int64_t skipped; char cache[8];
+    char *skipped_files;
 } fk_side_info;
 typedef struct fk_results {
     int n; fk_result *items; char backbone[1024]; int n_sides; fk_side_info sides[2];
@@ -91,8 +92,8 @@ typedef struct fk_config {
     char path[1024]; char plugin[64]; char variant[64]; int random_weights;
     uint64_t random_seed; char weights_file[1024]; char weights_sha256[65];
     char weights_source[512]; int64_t weights_size; int n_side; fk_config_file side[4];
-    fk_preprocess input; char output[64]; char device[32];
-    int threads; int batch_size; int n_options; fk_config_option options[32];
+    fk_preprocess input; char output[64]; char device[32]; char precision[16];
+    int threads; int batch_size; int cuda_batch_size; int n_options; fk_config_option options[32];
     char matches[256];
 } fk_config;
 
