@@ -148,3 +148,75 @@ Test(dinov2, refuses_wrong_kind_and_size)
     cr_assert(fk_backbone_open(&c, outs, 1, &b, &e) != FK_OK);
     cr_assert(strstr(e.msg, "multiple of 14"), "%s", e.msg);
 }
+
+/* The shipped protocol configs: all load, name the official file and URL,
+ * never crop, and the three ViT-L/14 protocols differ in their resize, so
+ * their tags differ and their FD_DINOv2 are never compared. */
+Test(dinov2, protocol_configs_have_distinct_tags)
+{
+    static const char *const sizes[] = {"s", "b", "l", "g"};
+    const char *src = getenv("FK_SOURCE_DIR");
+    cr_assert(src, "FK_SOURCE_DIR is not set: run through ctest");
+    char path[4096];
+    fk_config c;
+    fk_error e = {0};
+    for (int i = 0; i < 4; i++)
+        for (int r = 0; r < 2; r++) {
+            snprintf(path, sizeof path, "%s/configs/dinov2_vit%s14%s_dgm.yaml", src, sizes[i],
+                     r ? "_reg" : "");
+            cr_assert(fk_config_load(path, &c, &e) == FK_OK, "%s", e.msg);
+            char v[64], file[128];
+            snprintf(v, sizeof v, "vit%s14%s", sizes[i], r ? "_reg4" : "");
+            snprintf(file, sizeof file, "dinov2_%s_pretrain.pth", v);
+            cr_assert_str_eq(c.plugin, "dinov2");
+            cr_assert_str_eq(c.variant, v);
+            cr_assert_str_eq(c.weights_file, file);
+            cr_assert(strstr(c.weights_source, "https://dl.fbaipublicfiles.com/dinov2/") &&
+                      strstr(c.weights_source, file), "%s", c.weights_source);
+            cr_assert(c.input.resize == FK_RESIZE_PIL_BICUBIC && !c.input.center_crop &&
+                      c.input.size == 224, "%s", path);
+        }
+    static const char *const proto[] = {"dgm", "edm2", "torch_fidelity"};
+    const fk_resize_mode want[] = {FK_RESIZE_PIL_BICUBIC, FK_RESIZE_TORCH_BICUBIC_AA,
+                                   FK_RESIZE_LEGACY_TENSORFLOW};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/configs/dinov2_vitl14_%s.yaml", src, proto[i]);
+        cr_assert(fk_config_load(path, &c, &e) == FK_OK, "%s", e.msg);
+        cr_assert_str_eq(c.variant, "vitl14");
+        cr_assert_eq(c.input.resize, want[i], "%s: resize %s", path, fk_resize_name(c.input.resize));
+        cr_assert(!c.input.center_crop);
+    }
+    snprintf(path, sizeof path, "%s/configs/dinov2_vits14_random.yaml", src);
+    cr_assert(fk_config_load(path, &c, &e) == FK_OK, "%s", e.msg);
+    cr_assert(c.random_weights && c.random_seed == 0);
+}
+
+/* Seeded random weights: the same seed gives the same features, another
+ * seed other ones; finite, of the variant's width. */
+Test(dinov2, random_weights_are_seeded)
+{
+    fk_config c;
+    fk_error e = {0};
+    cr_assert(fk_config_load(fk_test_fixture("vits14.yaml"), &c, &e) == FK_OK, "%s", e.msg);
+    c.random_weights = 1;
+    c.weights_file[0] = 0;
+    c.weights_sha256[0] = 0;
+    fk_array x = fk_test_load_npy("inputs.npy");
+    const char *outs[1] = {"cls"};
+    float a[2][384], b2[2][384];
+    for (int k = 0; k < 3; k++) {
+        c.random_seed = k == 2 ? 5 : 3;
+        fk_backbone *b = NULL;
+        cr_assert(fk_backbone_open(&c, outs, 1, &b, &e) == FK_OK, "%s", e.msg);
+        float *o[1] = {k == 0 ? a[0] : b2[0]};
+        if (k == 2)
+            o[0] = a[1];
+        cr_assert(fk_backbone_extract(b, x.data, 1, o, &e) == FK_OK, "%s", e.msg);
+        fk_backbone_close(b);
+    }
+    cr_assert(memcmp(a[0], b2[0], sizeof a[0]) == 0, "same seed, different features");
+    cr_assert(memcmp(a[0], a[1], sizeof a[0]) != 0, "different seeds, same features");
+    for (int j = 0; j < 384; j++)
+        cr_assert(isfinite(a[0][j]));
+    fk_array_free(&x);
+}

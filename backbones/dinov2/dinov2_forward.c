@@ -2,8 +2,8 @@
  * mode): patch conv, tokens [cls, registers, patches] with positions,
  * pre-norm blocks with LayerScale (folded at load), final LayerNorm.
  * Written straight through over the sticky-error shim; the residual stream
- * stays in torch between blocks and each block's intermediates are freed
- * with fkt_release_except. */
+ * stays in torch between blocks and each half block's intermediates are
+ * freed with fkt_release_except. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +59,16 @@ static fk_status chunk(dino_net *net, const float *nchw, int m, float *prefix_ro
     x = fkt_add(c, fkt_permute(c, fkt_reshape(c, x, 3, flat), 3, tokens_last), net->patch_pos);
     const fkt_tensor *parts[2] = {fkt_from_f32(c, prefix_rows, 3, ps), x};
     x = fkt_cat(c, parts, 2, 1); /* N, L, D */
+    /* Only the residual stream outlives each half block: everything made
+     * after the chunk's mark but x is freed, so ViT-L/14 holds one x and
+     * one half block's intermediates, not 24 blocks' worth. */
+    fkt_release_except(c, mark, &x, 1);
     for (int i = 0; i < d->depth; i++) {
         const dino_block *b = &net->blocks[i];
-        size_t bm = fkt_mark(c);
         x = fkt_add(c, x, attention(c, b, fkt_layer_norm(c, x, b->n1_w, b->n1_b, LN_EPS), d->heads));
+        fkt_release_except(c, mark, &x, 1);
         x = fkt_add(c, x, ffn(c, net, b, fkt_layer_norm(c, x, b->n2_w, b->n2_b, LN_EPS)));
-        fkt_release_except(c, bm, &x, 1);
+        fkt_release_except(c, mark, &x, 1);
     }
     fk_status st = FK_OK;
     if (pmean) { /* every token normalised; the mean of the patch tokens in double */
