@@ -11,7 +11,9 @@ Writes per variant V: V.pth, V.yaml, V_cls.npy, V_patch_mean.npy, V_fd.npy
 (the FD of the cls features of the first half of the images against the
 second half), and inputs.npy (N x 3 x 224 x 224 float32, normalised).
 S/14 and B/14, with and without registers, always; L/14 and g/14 (with and
-without registers) only with FIDKIT_SLOW_TESTS=1.
+without registers) only with FIDKIT_SLOW_TESTS=1. FIDKIT_DINOV2_VARIANTS
+(a comma list) overrides the choice: g/14 needs ~20 GB here (1.1 G
+parameters, kept in float32 and float64).
 
 Where torch 1.13 lacks what the official code uses:
   - xFormers' memory_efficient_attention (MemEffAttention) and the fused
@@ -199,13 +201,15 @@ def main():
     x = ((img - mean) / std).astype(np.float32)
     np.save(os.path.join(out, "inputs.npy"), x)
     variants = FAST + (SLOW if os.environ.get("FIDKIT_SLOW_TESTS") == "1" else [])
+    if os.environ.get("FIDKIT_DINOV2_VARIANTS"):
+        variants = os.environ["FIDKIT_DINOV2_VARIANTS"].split(",")
     for i, v in enumerate(variants):
         gen = torch.Generator().manual_seed(1000 + i)
         model = ViT(*DIMS[v]).eval()
         randomise(model, gen)
         torch.save(model.state_dict(), os.path.join(out, v + ".pth"))
         m64 = model.double()
-        k = n if v in FAST else 2
+        k = n if v in FAST else 4
         with torch.no_grad():
             cls, pm = m64(torch.from_numpy(x[:k]).double())
         cls, pm = cls.numpy(), pm.numpy()
