@@ -1,7 +1,8 @@
 /* The dinov2 plugin against tests/ref/dinov2.py (DINOv2's architecture in
  * torch.nn, seeded weights in the official key layout saved with
  * torch.save, features in float64): ViT-S/14 and B/14 with and without
- * registers; L/14 and g/14 too with FIDKIT_SLOW_TESTS=1.
+ * registers, and g/14's architecture at depth 2; L/14 and g/14 too with
+ * FIDKIT_SLOW_TESTS=1.
  *
  * Tolerances: features max |a - ref| <= 1e-4 * max |ref| per matrix (cls,
  * patch_mean and cls_patch); FD of the cls features (first half of the
@@ -117,6 +118,8 @@ Test(dinov2, vits14) { check_variant("vits14"); }
 Test(dinov2, vits14_reg4) { check_variant("vits14_reg4"); }
 Test(dinov2, vitb14) { check_variant("vitb14"); }
 Test(dinov2, vitb14_reg4) { check_variant("vitb14_reg4"); }
+/* g/14's width, 24 heads and SwiGLU FFN (w12, w3, hidden 4096), 2 blocks */
+Test(dinov2, vitg14_depth2_test) { check_variant("vitg14_depth2_test"); }
 
 static void slow(const char *v)
 {

@@ -3,7 +3,8 @@
  * torch-fidelity; the protocols are configs, docs/dinov2.md).
  *
  * Variants: vits14, vitb14, vitl14, vitg14 and the same with _reg4 (the
- * *_reg4_pretrain.pth checkpoints). The variant fixes the position-embedding
+ * *_reg4_pretrain.pth checkpoints), and vitg14_depth2_test (g/14 with 2
+ * blocks, for fidkit's tests). The variant fixes the position-embedding
  * interpolation of the official code (offset 0.1 without antialias for the
  * plain models, offset 0 with antialias for _reg4), so it is in the tag.
  *
@@ -29,7 +30,8 @@
 #define EXPORT __attribute__((visibility("default")))
 
 static const char *const variants[] = {"vits14", "vitb14", "vitl14", "vitg14", "vits14_reg4",
-                                       "vitb14_reg4", "vitl14_reg4", "vitg14_reg4", NULL};
+                                       "vitb14_reg4", "vitl14_reg4", "vitg14_reg4",
+                                       "vitg14_depth2_test", NULL};
 
 enum { OUT_CLS, OUT_PATCH_MEAN, OUT_CLS_PATCH, OUT_COUNT };
 static const char *const out_names[OUT_COUNT] = {"cls", "patch_mean", "cls_patch"};

@@ -15,6 +15,9 @@ static const dino_dims all_dims[] = {
     {"vitl14", 1024, 24, 16, 0, 0},     {"vitg14", 1536, 40, 24, 1, 0},
     {"vits14_reg4", 384, 12, 6, 0, 4},  {"vitb14_reg4", 768, 12, 12, 0, 4},
     {"vitl14_reg4", 1024, 24, 16, 0, 4}, {"vitg14_reg4", 1536, 40, 24, 1, 4},
+    /* for tests only: g/14's width, heads and SwiGLU FFN with 2 blocks, so
+     * that the suite checks the g architecture at a size it can afford */
+    {"vitg14_depth2_test", 1536, 2, 24, 1, 0},
 };
 
 const dino_dims *dino_dims_find(const char *variant)

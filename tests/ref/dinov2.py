@@ -10,7 +10,8 @@ Usage: /usr/bin/python3 tests/ref/dinov2.py OUTDIR
 Writes per variant V: V.pth, V.yaml, V_cls.npy, V_patch_mean.npy, V_fd.npy
 (the FD of the cls features of the first half of the images against the
 second half), and inputs.npy (N x 3 x 224 x 224 float32, normalised).
-S/14 and B/14, with and without registers, always; L/14 and g/14 (with and
+S/14 and B/14, with and without registers, and g/14's architecture at
+depth 2 (vitg14_depth2_test) always; L/14 and g/14 (with and
 without registers) only with FIDKIT_SLOW_TESTS=1. FIDKIT_DINOV2_VARIANTS
 (a comma list) overrides the choice: g/14 needs ~20 GB here (1.1 G
 parameters, kept in float32 and float64).
@@ -40,7 +41,10 @@ DIMS = {  # embed, depth, heads, swiglu, registers
 }
 for k in list(DIMS):
     DIMS[k + "_reg4"] = DIMS[k][:4] + (4,)
-FAST = ["vits14", "vits14_reg4", "vitb14", "vitb14_reg4"]
+# g/14's width, heads and SwiGLU with 2 of its 40 blocks: the plugin's test
+# variant, so that the suite checks the g architecture every run.
+DIMS["vitg14_depth2_test"] = (1536, 2, 24, 1, 0)
+FAST = ["vits14", "vits14_reg4", "vitb14", "vitb14_reg4", "vitg14_depth2_test"]
 SLOW = ["vitl14", "vitl14_reg4", "vitg14", "vitg14_reg4"]
 GRID, PATCH, SIZE = 37, 14, 224
 
@@ -194,7 +198,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(2)
     rng = np.random.default_rng(20261203)
-    n = 8
+    n = 6
     img = rng.integers(0, 256, size=(n, 3, SIZE, SIZE)).astype(np.float64) / 255
     mean = np.array([0.485, 0.456, 0.406])[:, None, None]
     std = np.array([0.229, 0.224, 0.225])[:, None, None]
