@@ -1,7 +1,7 @@
 /* Resize conventions against tests/ref/resize.py (Pillow, torch,
  * torchvision, a NumPy TF1 rule): every output value of every case is
  * compared with |a - b| <= atol (atol per convention, written by the
- * reference: clean 1e-3, legacy_* 1e-4, pil_bicubic 0). */
+ * reference: clean 1e-3, legacy_* 1e-4, pil_bicubic 0, torch_bicubic_aa 3e-4). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -167,12 +167,13 @@ Test(resize, clean_matches_pil_float) { run_mode(FK_RESIZE_CLEAN); }
 Test(resize, pil_bicubic_matches_pil_uint8) { run_mode(FK_RESIZE_PIL_BICUBIC); }
 Test(resize, legacy_pytorch_matches_torch) { run_mode(FK_RESIZE_LEGACY_PYTORCH); }
 Test(resize, legacy_tensorflow_matches_tf1_rule) { run_mode(FK_RESIZE_LEGACY_TENSORFLOW); }
+Test(resize, torch_bicubic_aa_matches_torch) { run_mode(FK_RESIZE_TORCH_BICUBIC_AA); }
 
 Test(resize, names_round_trip)
 {
     const fk_resize_mode all[] = {FK_RESIZE_CLEAN, FK_RESIZE_LEGACY_PYTORCH,
                                   FK_RESIZE_LEGACY_TENSORFLOW, FK_RESIZE_PIL_BICUBIC,
-                                  FK_RESIZE_NONE};
+                                  FK_RESIZE_NONE, FK_RESIZE_TORCH_BICUBIC_AA};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         fk_resize_mode m = (fk_resize_mode)-1;
         fk_error e;

@@ -8,7 +8,7 @@ Writes OUTDIR/resize_cases.bin (little-endian):
   i32 normalise, f32 scale, f32 mean[3], f32 std[3], f32 atol,
   u8 image[h*w*3] (HWC), f32 expected[3*size*size] (CHW)
 Modes use fidkit's enum: clean 0, legacy_pytorch 1, legacy_tensorflow 2,
-pil_bicubic 3.
+pil_bicubic 3, torch_bicubic_aa 5 (4 is none, not resampled).
 """
 import os
 import struct
@@ -20,8 +20,12 @@ import torchvision.transforms as T
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-CLEAN, TORCH, TFLOW, PILU8 = 0, 1, 2, 3
-ATOL = {CLEAN: 1e-3, TORCH: 1e-4, TFLOW: 1e-4, PILU8: 0.0}
+CLEAN, TORCH, TFLOW, PILU8, TORCHAA = 0, 1, 2, 3, 5
+# torch_bicubic_aa: fidkit computes the filter weights in float32 as torch
+# does, but not in torch's exact sequence of float/double roundings: weights
+# differ by up to ~5e-7 (a few float ulps; measured on the identity), which on
+# the 0..255 scale is up to ~2.5e-4 (1e-6 relative). Hence 3e-4.
+ATOL = {CLEAN: 1e-3, TORCH: 1e-4, TFLOW: 1e-4, PILU8: 0.0, TORCHAA: 3e-4}
 
 
 def resized_size(w, h, size, crop):
@@ -70,6 +74,16 @@ def ref_torch(img, size, crop):
     return crop_chw(y, size) if crop else y
 
 
+def ref_torch_aa(img, size, crop):
+    """EDM2: F.interpolate(x.float(), bicubic, antialias=True), not clipped."""
+    h, w = img.shape[:2]
+    nw, nh = resized_size(w, h, size, crop)
+    x = torch.from_numpy(img).permute(2, 0, 1)[None].float()
+    y = torch.nn.functional.interpolate(x, size=(nh, nw), mode="bicubic",
+                                        align_corners=False, antialias=True)[0].numpy()
+    return crop_chw(y, size) if crop else y
+
+
 def tf1_axis(n_in, n_out):
     """TF1 resize_bilinear positions: src = dst * (in / out) in float32, no
     half-pixel offset, the upper neighbour clamped at in - 1."""
@@ -94,7 +108,8 @@ def ref_tf(img, size, crop):
     return crop_chw(y, size) if crop else y
 
 
-REF = {CLEAN: ref_clean, PILU8: ref_pil_u8, TORCH: ref_torch, TFLOW: ref_tf}
+REF = {CLEAN: ref_clean, PILU8: ref_pil_u8, TORCH: ref_torch, TFLOW: ref_tf,
+       TORCHAA: ref_torch_aa}
 
 
 def make_image(kind, w, h, rng):
@@ -157,7 +172,8 @@ NORMS = [  # (label, scale, mean, std)
     ("clip", 1 / 255, (0.48145466, 0.4578275, 0.40821073),
      (0.26862954, 0.26130258, 0.27577711)),
 ]
-MODE_NAMES = {CLEAN: "clean", TORCH: "torch", TFLOW: "tf", PILU8: "pil8"}
+MODE_NAMES = {CLEAN: "clean", TORCH: "torch", TFLOW: "tf", PILU8: "pil8",
+              TORCHAA: "torchaa"}
 
 
 def main():
@@ -165,7 +181,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(20261123)
     cases = []
-    for mode in (CLEAN, PILU8, TORCH, TFLOW):
+    for mode in (CLEAN, PILU8, TORCH, TFLOW, TORCHAA):
         for crop, table in ((0, PLAIN), (1, CROP)):
             for (w, h, size, kind) in table:
                 img = make_image(kind, w, h, rng)
@@ -174,7 +190,7 @@ def main():
                                               w, h, size, kind)
                 cases.append((name, mode, crop, size, img, exp, None))
     # Normalisation on top of each convention (fk_preprocess_image).
-    for i, mode in enumerate((CLEAN, PILU8, TORCH, TFLOW)):
+    for i, mode in enumerate((CLEAN, PILU8, TORCH, TFLOW, TORCHAA)):
         label, scale, mean, std = NORMS[i % len(NORMS)]
         img = make_image("random", 120, 90, rng)
         r = REF[mode](img, 64, 0).astype(np.float64)

@@ -14,6 +14,11 @@
  *   pil_bicubic        PIL BICUBIC on the uint8 image, rounded to uint8, as
  *                      torchvision transforms on PIL images do (CLIP, CMMD).
  *                      Equal to Pillow's 8-bit path value for value.
+ *   torch_bicubic_aa   torch.nn.functional.interpolate(x.float(), mode='bicubic',
+ *                      antialias=True, align_corners=False) on the 0..255
+ *                      values, not clipped or rounded (EDM2's FD_DINOv2).
+ *                      Within 3e-4 of torch 1.13 on the 0..255 scale (float
+ *                      weights rounded a few ulps apart from torch's).
  *   none               no resize: the image must already have the input size
  *                      (center_crop has no effect then).
  * Without center_crop the image is resized to size x size whatever its aspect
@@ -46,7 +51,8 @@ typedef enum fk_resize_mode {
     FK_RESIZE_LEGACY_PYTORCH,
     FK_RESIZE_LEGACY_TENSORFLOW,
     FK_RESIZE_PIL_BICUBIC,
-    FK_RESIZE_NONE
+    FK_RESIZE_NONE,
+    FK_RESIZE_TORCH_BICUBIC_AA
 } fk_resize_mode;
 
 #define FK_RESIZE_MAX_SIZE 16384 /* largest accepted output side */

@@ -147,8 +147,8 @@ static fk_status input_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t
         if ((st = get_str(c, v, key, s, sizeof s)))
             return st;
         if (fk_resize_parse(s, &p->resize, NULL))
-            return bad(c, v, key, "must be clean, legacy_pytorch, legacy_tensorflow, pil_bicubic "
-                                  "or none, got '%s'", s);
+            return bad(c, v, key, "must be clean, legacy_pytorch, legacy_tensorflow, pil_bicubic, "
+                                  "none or torch_bicubic_aa, got '%s'", s);
         seen[I_RESIZE] = 1;
     } else if (!strcmp(key, "crop")) {
         char s[64];

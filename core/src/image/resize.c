@@ -1,6 +1,6 @@
 /* fidkit — resize dispatch, centre-crop geometry, the reusable resizer and
- * normalisation. The resampling itself is in resize_pil.c and
- * resize_bilinear.c. */
+ * normalisation. The resampling itself is in resize_pil.c,
+ * resize_bilinear.c and resize_torch.c. */
 #include "fidkit/resize.h"
 
 #include <limits.h>
@@ -23,6 +23,7 @@ static const char *const names[] = {
     [FK_RESIZE_LEGACY_TENSORFLOW] = "legacy_tensorflow",
     [FK_RESIZE_PIL_BICUBIC] = "pil_bicubic",
     [FK_RESIZE_NONE] = "none",
+    [FK_RESIZE_TORCH_BICUBIC_AA] = "torch_bicubic_aa",
 };
 #define NMODES ((int)(sizeof names / sizeof names[0]))
 
@@ -43,7 +44,7 @@ fk_status fk_resize_parse(const char *name, fk_resize_mode *m, fk_error *e)
         }
     return fk_fail(e, FK_ERR_ARG,
                    "unknown resize mode '%s' (known: clean, legacy_pytorch, "
-                   "legacy_tensorflow, pil_bicubic, none)",
+                   "legacy_tensorflow, pil_bicubic, none, torch_bicubic_aa)",
                    name);
 }
 
@@ -142,6 +143,11 @@ static fk_status make_plans(fk_resizer *r, int w, int h, fk_error *e)
             st = rs_axis_pil(&r->ay, h, oh, fy, s, fixed8, e);
         break;
     }
+    case FK_RESIZE_TORCH_BICUBIC_AA:
+        st = rs_axis_torch_aa(&r->ax, w, ow, fx, s, e);
+        if (!st)
+            st = rs_axis_torch_aa(&r->ay, h, oh, fy, s, e);
+        break;
     case FK_RESIZE_LEGACY_PYTORCH:
     case FK_RESIZE_LEGACY_TENSORFLOW: {
         const int tf = p->resize == FK_RESIZE_LEGACY_TENSORFLOW;
@@ -195,6 +201,7 @@ static fk_status resizer_run(fk_resizer *r, const fk_image *in, float *out, fk_e
     }
     switch (p->resize) {
     case FK_RESIZE_CLEAN:
+    case FK_RESIZE_TORCH_BICUBIC_AA:
         return rs_run_pil_float(&r->ax, &r->ay, in, out, &r->tmp, e);
     case FK_RESIZE_PIL_BICUBIC:
         return rs_run_pil_u8(&r->ax, &r->ay, in, out, &r->tmp, e);

@@ -24,6 +24,7 @@ typedef struct rs_axis {
     int32_t *ki;   /* PIL 8-bit path: fixed point with RS_PIL_BITS */
     int *lo, *hi;
     float *w0, *w1;
+    int float_sums; /* 1: torch's float32 sums, no clip (antialiased bicubic) */
 } rs_axis;
 
 #define RS_PIL_BITS 22 /* Pillow's PRECISION_BITS: 32 - 8 - 2 */
@@ -34,6 +35,9 @@ fk_status rs_axis_pil(rs_axis *a, int in, int out, int first, int count, int fix
                       fk_error *e);
 fk_status rs_axis_bilinear(rs_axis *a, int in, int out, int first, int count, int tf,
                            fk_error *e);
+/* torch's antialiased bicubic (resize_torch.c): kf weights as the PIL float
+ * path uses them, float_sums set. */
+fk_status rs_axis_torch_aa(rs_axis *a, int in, int out, int first, int count, fk_error *e);
 void rs_axis_free(rs_axis *a);
 
 /* Scratch memory a resizer keeps between images. */

@@ -212,7 +212,7 @@ static void pil_float_row(const rs_axis *ax, const uint8_t *src, float *rowf, fl
     for (int i = 0; i < ax->count; i++) {
         const float *k = ax->kf + ax->off[i];
         const float *p = rowf + 4 * (size_t)(ax->start[i] - ax->used0);
-        if (ax->len[i] > FLOAT_SUM_TAPS) {
+        if (ax->len[i] > FLOAT_SUM_TAPS && !ax->float_sums) {
             double v[3] = {0.0, 0.0, 0.0};
             for (int t = 0; t < ax->len[i]; t++)
                 for (int c = 0; c < 3; c++)
@@ -229,7 +229,10 @@ static void pil_float_row(const rs_axis *ax, const uint8_t *src, float *rowf, fl
     }
 }
 
-/* Horizontal rows live in a ring of ay->maxlen rows: input row r in slot
+/* Also torch's antialiased bicubic (axes from rs_axis_torch_aa, float_sums
+ * set): float sums of any length and no clipping.
+ *
+ * Horizontal rows live in a ring of ay->maxlen rows: input row r in slot
  * r % maxlen. Output rows need ever later windows of input rows, so each row
  * is computed once, just before the first output that needs it, and memory
  * stays at maxlen rows however tall the image (Pillow keeps them all). */
@@ -260,7 +263,7 @@ fk_status rs_run_pil_float(const rs_axis *ax, const rs_axis *ay, const fk_image 
         for (int t = 0; t < n; t++)
             rp[t] = ring + (size_t)((y0 + t) % kr) * rowlen;
         const float *k = ay->kf + ay->off[j];
-        if (n > FLOAT_SUM_TAPS) {
+        if (n > FLOAT_SUM_TAPS && !ay->float_sums) {
             for (size_t q = 0; q < rowlen; q++)
                 dacc[q] = 0.0;
             for (int t = 0; t < n; t++) {
@@ -271,12 +274,13 @@ fk_status rs_run_pil_float(const rs_axis *ax, const rs_axis *ay, const fk_image 
             for (size_t q = 0; q < rowlen; q++)
                 acc[q] = clip255((float)dacc[q]);
         } else {
+            const int clip = !ay->float_sums;
             for (int i = 0; i < s; i++) {
                 const size_t q = 4 * (size_t)i;
                 v4f v = v4_mul(k[0], v4_load(rp[0] + q));
                 for (int t = 1; t < n; t++)
                     v = v4_madd(v, k[t], v4_load(rp[t] + q));
-                v4_store(acc + q, v4_clip255(v));
+                v4_store(acc + q, clip ? v4_clip255(v) : v);
             }
         }
         float *o = out + (size_t)j * (size_t)s;

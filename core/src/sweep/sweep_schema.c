@@ -131,7 +131,7 @@ static fk_status get_resize(ctx *c, const yaml_node_t *n, const char *key, char 
     fk_resize_mode m;
     if (!st && fk_resize_parse(out, &m, NULL))
         return bad(c, n, key, "must be clean, legacy_pytorch, legacy_tensorflow, pil_bicubic or "
-                              "none, got '%s'", out);
+                              "none or torch_bicubic_aa, got '%s'", out);
     return st;
 }
 
