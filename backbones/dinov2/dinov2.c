@@ -122,6 +122,8 @@ static fk_status open_instance(const fk_plugin_params *p, void **out, fk_error *
         st = fk_fail(e, FK_ERR_ARG, "%s: no weights file given and random weights are off", net->label);
     if (!st && !(net->ctx = fkt_open(p->device ? p->device : "cpu", p->threads, 0, e)))
         st = fk_fail_prefix(e, "%s", net->label);
+    if (!st && fkt_set_precision(net->ctx, bk_precision(p), e))
+        st = fk_fail_prefix(e, "%s", net->label);
     if (!st)
         st = dino_load(net, p->random_weights ? NULL : p->weights_path, p->random_seed, e);
     if (st) {
@@ -191,6 +193,7 @@ static const fk_plugin plugin = {
     .open = open_instance,
     .extract = extract,
     .close = close_instance,
+    .caps = FK_PLUGIN_CAP_PRECISION,
 };
 
 EXPORT const fk_plugin *fk_plugin_entry(void)
