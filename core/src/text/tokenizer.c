@@ -485,7 +485,8 @@ fk_status fk_tokenizer_encode(fk_tokenizer *tok, const char *text, int32_t *out,
                        "context length %d (truncation is off)", total, ctx_len);
     size_t keep = total > (size_t)ctx_len ? (size_t)ctx_len : total;
     out[0] = FK_CLIP_SOT;
-    memcpy(out + 1, tok->ids, (keep - 2) * sizeof *out);
+    if (keep > 2) /* an empty caption has no ids (tok->ids may be NULL) */
+        memcpy(out + 1, tok->ids, (keep - 2) * sizeof *out);
     out[keep - 1] = FK_CLIP_EOT;
     for (size_t i = keep; i < (size_t)ctx_len; i++)
         out[i] = 0;

@@ -34,6 +34,8 @@ int fk_tok_cps_push(fk_tok_cps *b, uint32_t c)
 
 int fk_tok_cps_append(fk_tok_cps *b, const uint32_t *c, size_t n)
 {
+    if (n == 0) /* c may be the NULL buffer of an empty string */
+        return 0;
     if (fk_tok_cps_reserve(b, b->n + n))
         return -1;
     memcpy(b->v + b->n, c, n * sizeof *c);
