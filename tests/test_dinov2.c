@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* The dinov2 plugin against tests/ref/dinov2.py (DINOv2's architecture in
  * torch.nn, seeded weights in the official key layout saved with
  * torch.save, features in float64): ViT-S/14 and B/14 with and without

@@ -1,3 +1,4 @@
+/* ctest-label: torch */
 /* Devices and precisions on a CPU machine (issue 21): device and precision
  * names, the tag's /prec= segment and the refusal it causes, `auto` falling
  * back to the CPU, and the clear early error of a CPU-only libtorch asked

@@ -30,6 +30,10 @@ static const norm_preset presets[] = {
     {"imagenet", (float)(1.0 / 255.0), {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}},
     {"clip", (float)(1.0 / 255.0), {0.48145466f, 0.4578275f, 0.40821073f},
      {0.26862954f, 0.26130258f, 0.27577711f}},
+    /* ImageNet's mean and std times 255 on raw 0..255 (torch-fidelity's
+     * DINOv2): the same map as "imagenet" in exact arithmetic, another in
+     * float, so another name. */
+    {"imagenet255", 1.0f, {123.675f, 116.28f, 103.53f}, {58.395f, 57.12f, 57.375f}},
     {"unit", (float)(1.0 / 255.0), {0.0f, 0.0f, 0.0f}, {1.0f, 1.0f, 1.0f}},
     {"raw", 1.0f, {0.0f, 0.0f, 0.0f}, {1.0f, 1.0f, 1.0f}},
 };
