@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backbone/config_internal.h"
+#include "base/fileutil.h"
 #include "fidkit/fetch.h"
 
 static int is_file(const char *p)
@@ -162,14 +163,7 @@ fk_status fk_config_list(char ***paths, int *count, fk_error *e)
 /* The cache folder itself: $XDG_CACHE_HOME/fidkit, else ~/.cache/fidkit. */
 static int cache_folder(char *out, size_t n)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, n, "%s/fidkit", xdg);
-    else if (home && *home)
-        snprintf(out, n, "%s/.cache/fidkit", home);
-    else
-        return 0;
-    return 1;
+    return fk_user_dir(NULL, "XDG_CACHE_HOME", ".cache", "fidkit", out, n);
 }
 
 /* $FIDKIT_WEIGHTS_DIR then $FIDKIT_WEIGHTS_PATH, as one colon list ("" when

@@ -349,3 +349,21 @@ fk_status fk_read_file(const char *path, size_t max, char **data, size_t *len, f
     *len = n;
     return FK_OK;
 }
+
+int fk_user_dir(const char *override, const char *xdg_var, const char *home_rel,
+                const char *sub, char *out, size_t n)
+{
+    const char *d = override ? getenv(override) : NULL, *x = getenv(xdg_var),
+               *home = getenv("HOME");
+    int w;
+    if (d && *d)
+        w = snprintf(out, n, "%s", d);
+    else if (x && *x)
+        w = snprintf(out, n, "%s/%s", x, sub);
+    else if (home && *home)
+        w = snprintf(out, n, "%s/%s/%s", home, home_rel, sub);
+    else
+        return 0;
+    return w >= 0 && (size_t)w < n;
+}
+

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fileutil.h"
 #include "cache/fcache_internal.h"
 #include "fidkit/fcache.h"
 #include "fidkit/npz.h"
@@ -23,19 +24,9 @@ int fk_cache_enabled(void)
 
 fk_status fk_cache_dir(char *buf, size_t n, fk_error *e)
 {
-    const char *d = getenv("FIDKIT_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"),
-               *home = getenv("HOME");
-    int w;
-    if (d && *d)
-        w = snprintf(buf, n, "%s", d);
-    else if (x && *x)
-        w = snprintf(buf, n, "%s/fidkit", x);
-    else if (home && *home)
-        w = snprintf(buf, n, "%s/.cache/fidkit", home);
-    else
-        return fk_fail(e, FK_ERR_IO, "no cache folder: set FIDKIT_CACHE_DIR (or HOME)");
-    if (w < 0 || (size_t)w >= n)
-        return fk_fail(e, FK_ERR_ARG, "the cache folder's path is too long");
+    if (!fk_user_dir("FIDKIT_CACHE_DIR", "XDG_CACHE_HOME", ".cache", "fidkit", buf, n))
+        return fk_fail(e, FK_ERR_IO, "no cache folder: set FIDKIT_CACHE_DIR (or HOME), or it "
+                       "is too long");
     return FK_OK;
 }
 

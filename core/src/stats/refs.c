@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fileutil.h"
 #include "fidkit/fileio.h"
 #include "fidkit/npz.h"
 #include "fidkit/refs.h"
@@ -203,18 +204,9 @@ fk_status fk_ref_read(const char *path, const char *key, fk_stats *out, fk_ref_i
 
 fk_status fk_refs_dir(char *buf, size_t n, fk_error *e)
 {
-    const char *d = getenv("FIDKIT_REFS_DIR"), *x = getenv("XDG_DATA_HOME"), *h = getenv("HOME");
-    int w;
-    if (d && *d)
-        w = snprintf(buf, n, "%s", d);
-    else if (x && *x)
-        w = snprintf(buf, n, "%s/fidkit/refs", x);
-    else if (h && *h)
-        w = snprintf(buf, n, "%s/.local/share/fidkit/refs", h);
-    else
-        return fk_fail(e, FK_ERR_IO, "no registry folder: set FIDKIT_REFS_DIR (or HOME)");
-    if (w < 0 || (size_t)w >= n)
-        return fk_fail(e, FK_ERR_ARG, "the registry folder's path is too long");
+    if (!fk_user_dir("FIDKIT_REFS_DIR", "XDG_DATA_HOME", ".local/share", "fidkit/refs", buf, n))
+        return fk_fail(e, FK_ERR_IO, "no registry folder: set FIDKIT_REFS_DIR (or HOME), or it "
+                       "is too long");
     return FK_OK;
 }
 
