@@ -163,4 +163,11 @@ void fk_cli_fetch_policy(int *argc, char **argv);
 /* Splits a comma list in place into at most cap names; returns how many. */
 int fk_cli_split_list(char *s, const char **out, int cap);
 
+/* The demo's image sets (demo_images.c): n side x side pictures as a uint8
+ * NHWC .npy, "fake" ones with shifted colours, more noise and fewer shapes;
+ * and its standard normal draws. */
+fk_status fk_cli_demo_write_set(const char *path, int n, int side, uint64_t seed, int fake,
+                                fk_error *e);
+double fk_cli_demo_normal(uint64_t *s);
+
 #endif
