@@ -28,7 +28,6 @@
 #include "params.h"
 
 #define CLIP_TEXT_SEED_XOR 0x74657874u /* "text" */
-#define EXPORT __attribute__((visibility("default")))
 
 static const char *const variants[] = {"vit-b-32", "vit-b-16", "vit-l-14", "vit-l-14-336", "vit-tiny-test",
                                        NULL};
@@ -197,7 +196,7 @@ static const fk_plugin plugin = {
     .encode_text = encode_text,
 };
 
-EXPORT const fk_plugin *fk_plugin_entry(void)
+FK_PLUGIN_EXPORT const fk_plugin *fk_plugin_entry(void)
 {
     return &plugin;
 }

@@ -27,8 +27,6 @@
 #include "fidkit/plugin.h"
 #include "params.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static const char *const variants[] = {"vits14", "vitb14", "vitl14", "vitg14", "vits14_reg4",
                                        "vitb14_reg4", "vitl14_reg4", "vitg14_reg4",
                                        "vitg14_depth2_test", NULL};
@@ -196,7 +194,7 @@ static const fk_plugin plugin = {
     .caps = FK_PLUGIN_CAP_PRECISION,
 };
 
-EXPORT const fk_plugin *fk_plugin_entry(void)
+FK_PLUGIN_EXPORT const fk_plugin *fk_plugin_entry(void)
 {
     return &plugin;
 }

@@ -27,8 +27,6 @@
 #include "outputs.h"
 #include "params.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static const char *const variants[] = {"fid", "torchvision", NULL};
 
 static const fk_option_spec options[] = {
@@ -171,7 +169,7 @@ static const fk_plugin plugin = {
     .encode_text = NULL,
 };
 
-EXPORT const fk_plugin *fk_plugin_entry(void)
+FK_PLUGIN_EXPORT const fk_plugin *fk_plugin_entry(void)
 {
     return &plugin;
 }

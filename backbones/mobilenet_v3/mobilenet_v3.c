@@ -19,8 +19,6 @@
 #include "outputs.h"
 #include "params.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static const char *const variants[] = {"large", "small", NULL};
 
 static const fk_option_spec options[] = {
@@ -152,7 +150,7 @@ static const fk_plugin plugin = {
     .encode_text = NULL,
 };
 
-EXPORT const fk_plugin *fk_plugin_entry(void)
+FK_PLUGIN_EXPORT const fk_plugin *fk_plugin_entry(void)
 {
     return &plugin;
 }

@@ -20,8 +20,6 @@
 #include "outputs.h"
 #include "params.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static const char *const variants[] = {"resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
                                        NULL};
 
@@ -157,7 +155,7 @@ static const fk_plugin plugin = {
     .encode_text = NULL,
 };
 
-EXPORT const fk_plugin *fk_plugin_entry(void)
+FK_PLUGIN_EXPORT const fk_plugin *fk_plugin_entry(void)
 {
     return &plugin;
 }

@@ -22,8 +22,6 @@
 #include "torchshim_extra.h"
 #include "params.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static const char *const variants[] = {"default", NULL};
 
 enum { OPT_OUTPUT_DIM, OPT_METHOD };
@@ -168,7 +166,7 @@ static const fk_plugin plugin = {
     .output_dim = instance_output_dim,
 };
 
-EXPORT const fk_plugin *fk_plugin_entry(void)
+FK_PLUGIN_EXPORT const fk_plugin *fk_plugin_entry(void)
 {
     return &plugin;
 }
