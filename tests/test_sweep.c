@@ -828,6 +828,32 @@ Test(sweep, score_metrics_in_a_sweep_equal_fidkit_score, .timeout = 180)
                   rows[i], got, want);
     }
     free(csv);
+    /* KID with the sweep's kid_subsets / kid_subset_size keys is score's KID
+     * with --kid-subsets / --kid-subset-size (and clean-fid's draws, which
+     * sweeps use). */
+    snprintf(path, sizeof path, "%s/k.yaml", dir);
+    write_text(path, "fidkit_sweep: 1\nname: kid\nreal: real.npy\nfake: other.npy\n"
+                     "backbones: [tiny_g2.yaml]\nmetrics: [kid]\nci: none\nkid_subsets: 7\n"
+                     "kid_subset_size: 10\nseed: 5\n");
+    cr_assert_eq(fk_sweep_load(path, &s, &e), FK_OK, "%s", e.msg);
+    cr_assert(s.kid_subsets == 7 && s.kid_subset_size == 10);
+    snprintf(out, sizeof out, "%s/kout", dir);
+    run(&s, out);
+    fk_sweep_free(&s);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    csv = slurp(path, NULL);
+    rc = fk_test_run_cli(js, sizeof js, "score %s/real.npy %s/other.npy --backbone "
+                         "%s/tiny_g2.yaml --metrics kid --ci none --kid-subsets 7 "
+                         "--kid-subset-size 10 --kid-convention clean-fid --seed 5 --json 2>/dev/null",
+                         dir, dir, dir);
+    cr_assert_eq(rc, 0, "%s", js);
+    p = strstr(js, "\"value\":");
+    cr_assert(p, "%s", js);
+    const char *w = strstr(csv, ",kid,");
+    cr_assert(w, "no kid row in %s", csv);
+    cr_assert_eq(strtod(w + 5, NULL), strtod(p + 8, NULL), "sweep %s vs score %s", w, p);
+    cr_assert(strstr(js, "\"subset_size\":\t10") || strstr(js, "\"subset_size\": 10"), "%s", js);
+    free(csv);
     snprintf(path, sizeof path, "%s/s.yaml", dir);
     write_text(path, "fidkit_sweep: 1\nreal: real.npy\nfake: other.npy\nbackbones: [tiny_g2.yaml]\n"
                      "metrics: [is]\n");

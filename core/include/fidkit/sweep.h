@@ -16,6 +16,8 @@
  *     seed: 0                          # perturbation, bootstrap and metric seed
  *     ci: bootstrap                    # bootstrap | none
  *     replicates: 50                   # bootstrap replicates
+ *     kid_subsets: 100                 # optional: KID's subsets (as score's --kid-subsets)
+ *     kid_subset_size: 1000            # optional: rows per subset; default min(1000, n)
  *     perturbation: none               # base perturbation kind (perturb.h names)
  *     level: 0                         # base level in [0, 1]
  *     resize: clean                    # optional: overrides every config's input.resize
@@ -117,6 +119,8 @@ typedef struct fk_sweep_spec {
     uint64_t seed;
     int ci;                            /* 1: bootstrap */
     int replicates;
+    int kid_subsets;                   /* 0: 100 */
+    int64_t kid_subset_size;           /* 0: min(1000, the smaller set) */
     fk_perturb_kind perturbation;
     double level;
     char resize[32];                   /* "" = the config's */

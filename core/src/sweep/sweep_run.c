@@ -337,6 +337,8 @@ static fk_status metric(const fk_sweep_spec *s, fk_sweep_metric m, uint64_t seed
     /* clean-fid's KID draws and subsets of min(n1, n2, 1000), so that small
      * sweeps run; the report names it. */
     o.kid_convention = FK_KID_CLEAN_FID;
+    o.kid_subsets = s->kid_subsets;
+    o.kid_subset_size = s->kid_subset_size;
     fk_eval_input in[2] = {{.sets = &sets[0], .n_sets = 1}, {.sets = &sets[1], .n_sets = 1}};
     fk_results res;
     fk_status st = fk_evaluate(in, 2, &o, &res, e);
@@ -390,6 +392,13 @@ static fk_status keys_of(runner *R, const fk_sweep_point *p, point_keys *k, char
     snprintf(text, sizeof text, "fidkit-sweep-point 1\nreal=%s\nfake=%s\nmetrics=%s\nci=%d\n"
              "replicates=%d\nseed=%llu\n", k->real, k->fake, metrics, R->s->ci, R->s->replicates,
              (unsigned long long)p->perturbation.seed);
+    /* Only when given, so the points of sweeps without them keep their keys
+     * (and their journals resume). */
+    if (R->s->kid_subsets || R->s->kid_subset_size) {
+        size_t l = strlen(text);
+        snprintf(text + l, sizeof text - l, "kid_subsets=%d\nkid_subset_size=%lld\n",
+                 R->s->kid_subsets, (long long)R->s->kid_subset_size);
+    }
     sweep_sha256_str(text, point_key);
     return FK_OK;
 }

@@ -380,6 +380,16 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         if (x > 100000)
             return bad(c, v, key, "must be at most 100000", NULL);
         s->replicates = (int)x;
+    } else if (!strcmp(key, "kid_subsets")) {
+        if ((st = get_i64(c, v, key, 1, &x)))
+            return st;
+        if (x > 100000)
+            return bad(c, v, key, "must be at most 100000", NULL);
+        s->kid_subsets = (int)x;
+    } else if (!strcmp(key, "kid_subset_size")) {
+        if ((st = get_i64(c, v, key, 2, &x)))
+            return st;
+        s->kid_subset_size = x;
     } else if (!strcmp(key, "perturbation")) {
         return get_kind(c, v, key, &s->perturbation);
     } else if (!strcmp(key, "level")) {
@@ -392,8 +402,8 @@ static fk_status top_pair(ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         return parse_plot(c, v, s);
     } else {
         return bad(c, k, key, "is not a sweep key (fidkit_sweep, name, description, real, fake, "
-                              "other, backbones, metrics, n, seed, ci, replicates, perturbation, "
-                              "level, resize, axes, plot)", NULL);
+                              "other, backbones, metrics, n, seed, ci, replicates, kid_subsets, "
+                              "kid_subset_size, perturbation, level, resize, axes, plot)", NULL);
     }
     return FK_OK;
 }
