@@ -281,6 +281,21 @@ Test(sweep, a_second_run_extracts_nothing, .timeout = 120)
     cr_assert(strstr(j, "\"extractions\":\t0"), "%s", j);
     free(j);
 
+    /* A fresh output folder with the feature cache on: the undisturbed sets
+     * come from it, so they count as cache loads, not extractions. */
+    char fc[600], b[600];
+    snprintf(fc, sizeof fc, "%s/../fcache", a);
+    snprintf(b, sizeof b, "%s/../out_b", a);
+    setenv("FIDKIT_CACHE_DIR", fc, 1);
+    setenv("FIDKIT_NO_CACHE", "0", 1);
+    fk_sweep_counters f1 = run(&s, b);
+    snprintf(b, sizeof b, "%s/../out_c", a);
+    fk_sweep_counters f2 = run(&s, b);
+    setenv("FIDKIT_NO_CACHE", "1", 1);
+    cr_assert_gt(f2.cache_loads, 0);
+    cr_assert_eq(f2.extractions + f2.cache_loads, f1.extractions + f1.cache_loads);
+    cr_assert_lt(f2.extractions, f1.extractions);
+
     /* Without the journal every point is scored again, from the cache. */
     cr_assert_eq(unlink(path), 0);
     fk_sweep_counters c3 = run(&s, a);

@@ -185,7 +185,7 @@ typedef struct fk_sweep_counters {
     int points_resumed;        /* found finished in the journal */
     int points_computed;       /* computed in this run */
     int extractions;           /* feature sets extracted in this run */
-    int cache_loads;           /* feature sets read from OUT/cache */
+    int cache_loads;           /* feature sets read from OUT/cache or the feature cache */
     int sets_cached;           /* dry run: distinct sets already in the cache */
     int sets_missing;          /* dry run: distinct sets still to extract */
 } fk_sweep_counters;

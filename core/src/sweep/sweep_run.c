@@ -246,7 +246,11 @@ static fk_status extract(runner *R, int bbi, const char *dataset, const fk_pertu
             f->n = sets[0].n;
             f->d = sets[0].d;
             fk_tag_str(&sets[0].tag, 1, f->tag, sizeof f->tag);
-            R->c->extractions++;
+            /* The feature cache (fcache.h) served it: no network ran. */
+            if (sets[0].cache == FK_CACHE_HIT)
+                R->c->cache_loads++;
+            else
+                R->c->extractions++;
         }
         for (int i = 0; i < ns; i++)
             fk_feature_set_free(&sets[i]);
