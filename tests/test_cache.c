@@ -22,7 +22,8 @@ static void make_folder(const char *dir, int n, unsigned seed)
     mkdir(dir, 0777);
     for (int i = 0; i < n; i++) {
         char p[1200];
-        snprintf(p, sizeof p, "%s/%03d.ppm", dir, i);
+        int w = snprintf(p, sizeof p, "%s/%03d.ppm", dir, i);
+        cr_assert(w > 0 && (size_t)w < sizeof p);
         FILE *f = fopen(p, "wb");
         cr_assert(f);
         fprintf(f, "P6\n20 18\n255\n");
