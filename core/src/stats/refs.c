@@ -392,7 +392,9 @@ fk_status fk_refs_list(fk_ref_info **v, int *n, fk_error *e)
         if (l < 5 || l > 104 || de->d_name[0] == '.' || !ends_with(de->d_name, ".npz"))
             continue;
         snprintf(name, sizeof name, "%.*s", (int)(l - 4), de->d_name);
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        int w = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (w < 0 || (size_t)w >= sizeof path)
+            continue;   /* cannot be one of ours: names are at most 100 bytes */
         fk_stats s;
         fk_error ig;
         if (fk_stats_read(path, &s, &ig))
