@@ -288,9 +288,14 @@ Test(sweep, a_second_run_extracts_nothing, .timeout = 120)
     snprintf(b, sizeof b, "%s/../out_b", a);
     setenv("FIDKIT_CACHE_DIR", fc, 1);
     setenv("FIDKIT_NO_CACHE", "0", 1);
+    char res[700];
     fk_sweep_counters f1 = run(&s, b);
+    snprintf(res, sizeof res, "%s/results.json", b);
+    same_file(copy, res); /* disturbed sets are never served undisturbed */
     snprintf(b, sizeof b, "%s/../out_c", a);
     fk_sweep_counters f2 = run(&s, b);
+    snprintf(res, sizeof res, "%s/results.json", b);
+    same_file(copy, res);
     setenv("FIDKIT_NO_CACHE", "1", 1);
     cr_assert_gt(f2.cache_loads, 0);
     cr_assert_eq(f2.extractions + f2.cache_loads, f1.extractions + f1.cache_loads);

@@ -80,8 +80,10 @@ static void add(text *t, const char *fmt, ...)
 
 int fk__cache_wanted(const fk_extract_options *o)
 {
+    /* Disturbed images are not the dataset's: the key would not tell them
+     * apart (perturbations are options of fk_extract, not only hooks). */
     return !o->no_cache && fk_cache_enabled() && o->dataset.shard_count == 0 && !o->parallel &&
-           !o->loader.hook;
+           !o->loader.hook && (o->perturb.kind == FK_PERTURB_NONE || o->perturb.level == 0);
 }
 
 fk_status fk__cache_key(fk_backbone *b, const char *dataset, const fk_extract_options *o,
