@@ -39,6 +39,9 @@ FK_API fk_status fk_write_file_atomic(const char *path, const void *const *parts
 /* Reads a whole file (at most max bytes) into a malloc'ed buffer with a
  * terminating NUL after the data. */
 FK_API fk_status fk_read_file(const char *path, size_t max, char **data, size_t *len, fk_error *e);
+/* mkdir -p: creates dir and every missing parent with mode (less the
+ * umask); an existing folder is fine. FK_ERR_IO names the part that failed. */
+FK_API fk_status fk_mkdir_p(const char *dir, unsigned mode, fk_error *e);
 
 #ifdef __cplusplus
 }

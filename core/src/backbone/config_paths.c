@@ -194,22 +194,6 @@ void fk_weights_search_path(const fk_config *c, char *out, size_t n)
     }
 }
 
-/* mkdir -p for the cache folder (0700 for new parts: it is per user). */
-static int make_dirs(const char *path)
-{
-    char p[1024];
-    snprintf(p, sizeof p, "%s", path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(p, 0700) && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(p, 0700) && errno != EEXIST ? -1 : 0;
-}
-
 fk_status fk_weights_cache_dir(char *out, size_t n, fk_error *e)
 {
     char list[4096];
@@ -222,7 +206,10 @@ fk_status fk_weights_cache_dir(char *out, size_t n, fk_error *e)
             }
     }
     char cache[1024];
-    if (cache_folder(cache, sizeof cache) && !make_dirs(cache) && !access(cache, W_OK | X_OK)) {
+    fk_error ig;
+    /* 0700 for new parts: the cache is per user. */
+    if (cache_folder(cache, sizeof cache) && !fk_mkdir_p(cache, 0700, &ig) &&
+        !access(cache, W_OK | X_OK)) {
         snprintf(out, n, "%s", cache);
         return FK_OK;
     }

@@ -367,3 +367,23 @@ int fk_user_dir(const char *override, const char *xdg_var, const char *home_rel,
     return w >= 0 && (size_t)w < n;
 }
 
+fk_status fk_mkdir_p(const char *dir, unsigned mode, fk_error *e)
+{
+    char tmp[4096];
+    int w = snprintf(tmp, sizeof tmp, "%s", dir);
+    if (w <= 0 || (size_t)w >= sizeof tmp)
+        return fk_fail(e, FK_ERR_ARG, "folder path '%.64s...' is empty or too long", dir);
+    for (char *p = tmp + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(tmp, (mode_t)mode) && errno != EEXIST)
+                return fk_fail(e, FK_ERR_IO, "%s: cannot create folder: %s", tmp, strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return FK_OK;
+}
+

@@ -30,22 +30,6 @@ fk_status fk_cache_dir(char *buf, size_t n, fk_error *e)
     return FK_OK;
 }
 
-static fk_status mkdir_p(const char *dir, fk_error *e)
-{
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0777) && errno != EEXIST)
-                return fk_fail(e, FK_ERR_IO, "%s: cannot create folder: %s", tmp, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(tmp, 0777) && errno != EEXIST)
-        return fk_fail(e, FK_ERR_IO, "%s: cannot create folder: %s", tmp, strerror(errno));
-    return FK_OK;
-}
-
 /* ---- keys ------------------------------------------------------------- */
 
 typedef struct text {
@@ -309,7 +293,7 @@ void fk__cache_store(const fk_cache_key *k, fk_backbone *b, const char *dataset,
     char *meta = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     fk_npz_writer *w = NULL;
-    fk_status st = meta ? mkdir_p(k->dir, &e) : fk_fail(&e, FK_ERR_NOMEM, "out of memory");
+    fk_status st = meta ? fk_mkdir_p(k->dir, 0777, &e) : fk_fail(&e, FK_ERR_NOMEM, "out of memory");
     if (!st)
         st = fk_npz_writer_open(&w, k->file, 0, &e);
     fk_array ma = {FK_U8, 1, {meta ? (int64_t)strlen(meta) : 0}, meta};

@@ -235,24 +235,6 @@ fk_status fk_refs_path(const char *name, char *buf, size_t n, fk_error *e)
     return FK_OK;
 }
 
-static fk_status mkdir_p(const char *dir, fk_error *e)
-{
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(tmp, 0777) && errno != EEXIST)
-                return fk_fail(e, FK_ERR_IO, "%s: cannot create folder: %s", tmp, strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return FK_OK;
-}
-
 fk_status fk_refs_add(const char *name, const char *file, const char *key, const fk_tag *assume,
                       const char *config, int replace, fk_ref_info *info, fk_error *e)
 {
@@ -324,7 +306,7 @@ fk_status fk_refs_add(const char *name, const char *file, const char *key, const
     cJSON_Delete(j);
     free(s.meta_json);
     s.meta_json = NULL; /* the registry's metadata is written afresh */
-    st = mkdir_p(dir, e);
+    st = fk_mkdir_p(dir, 0777, e);
     if (!st)
         st = fk_stats_write(path, &s, extra, e);
     free(extra);

@@ -16,6 +16,7 @@
 #include "fidkit/extract.h"
 #include "fidkit/fdinf.h"
 #include "fidkit/featfile.h"
+#include "fidkit/fileio.h"
 #include "fidkit/kid.h"
 #include "fidkit/moments.h"
 #include "fidkit/registry.h"
@@ -407,22 +408,6 @@ static fk_status keys_of(runner *R, const fk_sweep_point *p, point_keys *k, char
     return FK_OK;
 }
 
-static fk_status mkdir_p(const char *dir, fk_error *e)
-{
-    char tmp[FK_SWEEP_PATH_MAX + 16];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0777) && errno != EEXIST)
-                return fk_fail(e, FK_ERR_IO, "%s: cannot create folder: %s", tmp, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(tmp, 0777) && errno != EEXIST)
-        return fk_fail(e, FK_ERR_IO, "%s: cannot create folder: %s", tmp, strerror(errno));
-    return FK_OK;
-}
-
 /* Appends a line to a growing text. */
 static void say(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -593,7 +578,7 @@ fk_status fk_sweep_run(const fk_sweep_spec *s, const fk_sweep_options *o, fk_swe
         else
             free(buf);
     } else if (!st) {
-        st = mkdir_p(R.cache_dir, e);
+        st = fk_mkdir_p(R.cache_dir, 0777, e);
         if (!st && !(st = lock_out(o->out_dir, &lock_fd, e))) {
             remove_stale_temps(o->out_dir);
             remove_stale_temps(R.cache_dir);
