@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clip_net.h"
+#include "randfill.h"
 
 static const clip_dims all_dims[] = {
     /* variant, image, patch, vision width, layers, embed, text width, layers, ctx, vocab */
@@ -110,22 +111,7 @@ static fk_status param(clip_source *s, const char *oa_key, const char *hf_key, i
         float *v = malloc((size_t)(n ? n : 1) * sizeof *v);
         if (!v)
             return fk_fail(e, FK_ERR_NOMEM, "%s: out of memory", s->label);
-        /* Box-Muller keeping both values of each pair of uniforms
-         * (sqrt(-2 ln(1 - u1)) times cos, then sin, of 2 pi u2): half the
-         * draws of fk_rng_normal, which matters for 150 M parameters. */
-        for (int64_t i = 0; i < n; i += 2) {
-            if (std <= 0) {
-                v[i] = (float)constant;
-                if (i + 1 < n)
-                    v[i + 1] = (float)constant;
-                continue;
-            }
-            double r = sqrt(-2.0 * log(1.0 - fk_rng_uniform(&s->rng)));
-            double t = 6.283185307179586 * fk_rng_uniform(&s->rng);
-            v[i] = (float)(std * r * cos(t));
-            if (i + 1 < n)
-                v[i + 1] = (float)(std * r * sin(t));
-        }
+        rf_fill_normal(&s->rng, v, n, std, constant);
         *out = v;
         return FK_OK;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dinov2_net.h"
+#include "randfill.h"
 
 static const dino_dims all_dims[] = {
     /* variant, embed, depth, heads, swiglu, registers (hub backbones.py) */
@@ -59,19 +60,7 @@ static fk_status get(src *s, const char *key, int ndim, const int64_t *shape, do
     float *v = malloc((size_t)(n ? n : 1) * sizeof *v);
     if (!v)
         return fk_fail(e, FK_ERR_NOMEM, "%s: out of memory", s->label);
-    for (int64_t i = 0; i < n; i += 2) {
-        if (std <= 0) {
-            v[i] = (float)constant;
-            if (i + 1 < n)
-                v[i + 1] = (float)constant;
-            continue;
-        }
-        double r = sqrt(-2.0 * log(1.0 - fk_rng_uniform(&s->rng)));
-        double t = 6.283185307179586 * fk_rng_uniform(&s->rng);
-        v[i] = (float)(std * r * cos(t));
-        if (i + 1 < n)
-            v[i + 1] = (float)(std * r * sin(t));
-    }
+    rf_fill_normal(&s->rng, v, n, std, constant);
     *out = v;
     return FK_OK;
 }
